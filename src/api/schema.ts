@@ -1,0 +1,269 @@
+// The single source of truth for the IstioUpgrade API: the CRD, the TypeScript types and the runtime
+// parsing of objects read from the cluster all derive from these schemas.
+import { z } from 'zod';
+
+/** Go-style duration as Kubernetes users write it: 90s, 5m, 1h30m, 250ms. */
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
+export const VERSION_PATTERN = '^[0-9]+\\.[0-9]+\\.[0-9]+$';
+export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+
+const duration = (fallback: string) =>
+  z.string().regex(new RegExp(DURATION_PATTERN), 'must be a duration such as 30s, 5m or 1h30m').default(fallback);
+
+const dnsLabel = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(new RegExp(DNS_LABEL_PATTERN), 'must be a DNS label: lower-case letters, digits and "-"');
+
+export const Phases = [
+  'Pending',
+  'Prechecking',
+  'Installing',
+  'SwitchingTag',
+  'UpgradingGateways',
+  'RollingOut',
+  'Soaking',
+  'Uninstalling',
+  'Succeeded',
+  'RollingBack',
+  'RolledBack',
+  'Failed',
+] as const;
+export const PhaseSchema = z.enum(Phases);
+export type Phase = z.infer<typeof PhaseSchema>;
+
+export const TERMINAL_PHASES: readonly Phase[] = ['Succeeded', 'RolledBack', 'Failed'];
+
+export const ConditionTypes = [
+  'Ready',
+  'Reconciling',
+  'Stalled',
+  'PrecheckPassed',
+  'RevisionInstalled',
+  'TagSwitched',
+  'GatewaysUpgraded',
+  'DataPlaneUpgraded',
+  'SoakPassed',
+  'OldRevisionRemoved',
+] as const;
+export const ConditionTypeSchema = z.enum(ConditionTypes);
+export type ConditionType = z.infer<typeof ConditionTypeSchema>;
+
+export const WaveStates = ['Pending', 'InProgress', 'Soaking', 'Succeeded', 'Failed', 'RolledBack'] as const;
+export const WaveStateSchema = z.enum(WaveStates);
+export type WaveState = z.infer<typeof WaveStateSchema>;
+
+const LabelSelectorRequirementSchema = z.object({
+  key: z.string().min(1),
+  operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+  values: z.array(z.string()).optional(),
+});
+
+export const LabelSelectorSchema = z
+  .object({
+    matchLabels: z.record(z.string(), z.string()).optional(),
+    matchExpressions: z.array(LabelSelectorRequirementSchema).optional(),
+  })
+  .meta({ description: 'A Kubernetes label selector over namespace labels.' });
+export type LabelSelector = z.infer<typeof LabelSelectorSchema>;
+
+export const InstallerSchema = z
+  .object({
+    mode: z
+      .enum(['istioctl', 'external'])
+      .default('istioctl')
+      .meta({ description: 'istioctl: the operator runs istioctl Jobs. external: someone else (e.g. Argo CD) installs and removes revisions; the operator waits.' }),
+    istioctl: z
+      .object({
+        image: z.string().min(1).default('docker.io/istio/istioctl').meta({ description: 'Image run as a Job, with tag <version>.' }),
+        profile: z.string().min(1).default('minimal'),
+        values: z
+          .record(z.string(), z.unknown())
+          .default({})
+          .meta({ description: 'Free-form IstioOperator spec overlay passed to istioctl install.', 'x-kubernetes-preserve-unknown-fields': true }),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+export const PrometheusCheckSchema = z
+  .object({
+    name: dnsLabel,
+    query: z.string().min(1).meta({ description: 'PromQL returning one number. {{namespaces}} expands to a regex of the namespaces under soak.' }),
+    max: z.number().optional().meta({ description: 'The check fails when the value is above max.' }),
+    min: z.number().optional().meta({ description: 'The check fails when the value is below min.' }),
+    failOnNoData: z.boolean().default(false).meta({ description: 'Treat an empty result as a failure (default: pass, and say so in the status).' }),
+  })
+  .meta({ 'x-kubernetes-validations': [{ rule: 'has(self.max) || has(self.min)', message: 'a check needs max or min' }] });
+
+export const PrometheusSchema = z.object({
+  address: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http(s) URL').meta({ description: 'Base URL of the Prometheus HTTP API.' }),
+  interval: duration('30s'),
+  failureLimit: z.int().min(0).max(100).default(2).meta({ description: 'Failed or unavailable evaluations tolerated per soak; one more fails it.' }),
+  checks: z.array(PrometheusCheckSchema).min(1).max(20),
+});
+
+export const WaveSchema = z
+  .object({
+    name: dnsLabel,
+    namespaces: z.array(dnsLabel).max(1000).optional(),
+    namespaceSelector: LabelSelectorSchema.optional(),
+    maxConcurrentNamespaces: z.int().min(1).max(1000).default(1),
+    requireApproval: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Wait before this wave until the IstioUpgrade has annotation istioupgrade.dev/approve=<wave name>.' }),
+  })
+  .meta({
+    'x-kubernetes-validations': [
+      { rule: '!(has(self.namespaces) && has(self.namespaceSelector))', message: 'set namespaces or namespaceSelector, not both' },
+    ],
+  });
+export type Wave = z.infer<typeof WaveSchema>;
+
+export const RolloutSchema = z
+  .object({
+    waves: z
+      .array(WaveSchema)
+      .min(1)
+      .max(50)
+      .default([{ name: 'all', maxConcurrentNamespaces: 1, requireApproval: false }])
+      .meta({
+        'x-kubernetes-validations': [
+          { rule: 'self.all(w, self.exists_one(o, o.name == w.name))', message: 'wave names must be unique' },
+          {
+            rule: 'self.all(w, has(w.namespaces) || has(w.namespaceSelector) || w == self[size(self) - 1])',
+            message: 'only the last wave may omit namespaces and namespaceSelector (it takes every remaining namespace)',
+          },
+        ],
+      }),
+    excludeNamespaces: z.array(dnsLabel).max(1000).default([]),
+    workloadTimeout: duration('10m'),
+  })
+  .prefault({});
+
+export const SoakSchema = z
+  .object({
+    duration: duration('5m'),
+    prometheus: PrometheusSchema.optional(),
+  })
+  .prefault({});
+
+export const IstioUpgradeSpecSchema = z
+  .object({
+    version: z
+      .string()
+      .regex(new RegExp(VERSION_PATTERN), 'must be an Istio version X.Y.Z, e.g. 1.28.1')
+      .meta({ description: 'Target Istio version X.Y.Z.' }),
+    revision: dnsLabel.optional().meta({ description: "Revision to install; default is version with '.' replaced by '-'." }),
+    tag: dnsLabel.default('default').meta({ description: 'The revision tag to move.' }),
+    fromRevision: dnsLabel.optional().meta({ description: 'Revision being replaced; default is the revision the tag points at when the upgrade starts.' }),
+    installer: InstallerSchema,
+    precheck: z
+      .object({
+        maxMinorSkip: z.int().min(0).max(10).default(2),
+        istioctl: z.boolean().default(true).meta({ description: 'Also run `istioctl x precheck` as a Job.' }),
+        allowDowngrade: z.boolean().default(false),
+      })
+      .prefault({}),
+    gateways: z
+      .array(z.object({ namespace: dnsLabel, name: z.string().min(1).max(253) }))
+      .max(100)
+      .default([])
+      .meta({ description: 'Gateway Deployments restarted in place after the tag switch.' }),
+    rollout: RolloutSchema,
+    soak: SoakSchema,
+    rollback: z.object({ automatic: z.boolean().default(true) }).prefault({}),
+    uninstall: z.object({ enabled: z.boolean().default(true), gracePeriod: duration('10m') }).prefault({}),
+    paused: z.boolean().default(false).meta({ description: 'Halt before the next action; clear to resume.' }),
+  })
+  .meta({
+    'x-kubernetes-validations': [
+      { rule: 'self.version == oldSelf.version', message: 'version is immutable: create a new IstioUpgrade' },
+      {
+        rule: 'has(self.revision) == has(oldSelf.revision) && (!has(self.revision) || self.revision == oldSelf.revision)',
+        message: 'revision is immutable: create a new IstioUpgrade',
+      },
+      { rule: 'self.tag == oldSelf.tag', message: 'tag is immutable: create a new IstioUpgrade' },
+      {
+        rule: 'has(self.fromRevision) == has(oldSelf.fromRevision) && (!has(self.fromRevision) || self.fromRevision == oldSelf.fromRevision)',
+        message: 'fromRevision is immutable: create a new IstioUpgrade',
+      },
+      { rule: 'self.installer == oldSelf.installer', message: 'installer is immutable: create a new IstioUpgrade' },
+    ],
+  });
+export type IstioUpgradeSpec = z.infer<typeof IstioUpgradeSpecSchema>;
+export type IstioUpgradeSpecInput = z.input<typeof IstioUpgradeSpecSchema>;
+
+export const ConditionSchema = z.object({
+  type: ConditionTypeSchema,
+  status: z.enum(['True', 'False', 'Unknown']),
+  reason: z.string().regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/),
+  message: z.string().max(32768),
+  observedGeneration: z.int().min(0),
+  lastTransitionTime: z.string(),
+});
+export type Condition = z.infer<typeof ConditionSchema>;
+
+export const WaveStatusSchema = z.object({
+  name: z.string(),
+  state: WaveStateSchema,
+  namespaces: z.array(z.string()).default([]),
+  startedAt: z.string().optional(),
+  completedAt: z.string().optional(),
+});
+export type WaveStatus = z.infer<typeof WaveStatusSchema>;
+
+export const CheckResultSchema = z.object({
+  name: z.string(),
+  outcome: z.enum(['Passed', 'Failed', 'NoData', 'Error']),
+  value: z.number().optional(),
+  message: z.string().optional(),
+});
+export type CheckResult = z.infer<typeof CheckResultSchema>;
+
+export const IstioUpgradeStatusSchema = z.object({
+  observedGeneration: z.int().min(0).optional(),
+  phase: PhaseSchema.optional(),
+  fromRevision: z.string().optional(),
+  toRevision: z.string().optional(),
+  fromVersion: z.string().optional(),
+  adoptedRevision: z.boolean().optional().meta({ description: 'True when the target revision already existed (same version, Ready) and was adopted, not installed.' }),
+  currentWave: z.string().optional(),
+  waves: z.array(WaveStatusSchema).optional(),
+  workloads: z
+    .object({ total: z.int().min(0), upgraded: z.int().min(0), pending: z.int().min(0), skipped: z.int().min(0) })
+    .optional(),
+  upgraded: z.string().optional().meta({ description: 'Upgraded/total workloads, e.g. 7/12 (printer column).' }),
+  skippedWorkloads: z.array(z.string()).optional().meta({ description: 'Pods and workloads that are reported, never restarted (Jobs, CronJobs, bare pods, not injected).' }),
+  soak: z
+    .object({
+      target: z.string(),
+      failures: z.int().min(0),
+      lastEvaluatedAt: z.string().optional(),
+      results: z.array(CheckResultSchema).optional(),
+    })
+    .optional(),
+  oldRevisionUnusedSince: z.string().optional(),
+  failure: z.object({ phase: PhaseSchema, reason: z.string(), message: z.string() }).optional(),
+  conditions: z.array(ConditionSchema).optional(),
+  startedAt: z.string().optional(),
+  completedAt: z.string().optional(),
+});
+export type IstioUpgradeStatus = z.infer<typeof IstioUpgradeStatusSchema>;
+
+export const IstioUpgradeSchema = z.object({
+  apiVersion: z.string(),
+  kind: z.string(),
+  metadata: z.object({
+    name: z.string(),
+    uid: z.string(),
+    generation: z.int().default(1),
+    creationTimestamp: z.string(),
+    annotations: z.record(z.string(), z.string()).default({}),
+  }),
+  spec: IstioUpgradeSpecSchema,
+  status: IstioUpgradeStatusSchema.default({}),
+});
+export type IstioUpgrade = z.infer<typeof IstioUpgradeSchema>;

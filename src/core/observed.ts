@@ -1,0 +1,130 @@
+// ObservedState: everything the planner may look at, gathered by src/kube from informer caches. Plain data,
+// already reduced to what decisions need, so planning stays a pure function.
+import type { IstioUpgrade, LabelSelector } from '../api/schema.ts';
+
+export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
+
+export interface UpgradeSummary {
+  readonly name: string;
+  readonly uid: string;
+  readonly tag: string;
+  readonly phase: string | undefined;
+  readonly creationTimestamp: string;
+}
+
+/** One istiod control plane, found by its `istiod-<revision>` Deployment. */
+export interface RevisionState {
+  readonly revision: string;
+  /** From the istiod container image tag; undefined when the tag is not a version. */
+  readonly version: string | undefined;
+  readonly ready: boolean;
+  readonly serviceExists: boolean;
+}
+
+export interface WebhookClientConfig {
+  readonly service?: { readonly name: string; readonly namespace: string; readonly path?: string; readonly port?: number };
+  readonly url?: string;
+  readonly caBundle?: string;
+}
+
+export interface WebhookEntry {
+  readonly name: string;
+  readonly clientConfig: WebhookClientConfig;
+  readonly reinvocationPolicy?: string;
+  readonly failurePolicy?: string;
+  readonly namespaceSelector?: LabelSelector;
+  readonly objectSelector?: LabelSelector;
+}
+
+export interface WebhookConfiguration {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly webhooks: readonly WebhookEntry[];
+}
+
+export interface NamespaceState {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface PodState {
+  readonly namespace: string;
+  readonly name: string;
+  readonly phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+  readonly labels: Readonly<Record<string, string>>;
+  /** Revision from the `sidecar.istio.io/status` annotation; undefined when the pod was not injected. */
+  readonly injectedRevision: string | undefined;
+  /** Image of the `istio-proxy` container, when there is one. */
+  readonly proxyImage: string | undefined;
+  /** Controller owner: a workload, `Job`, `ReplicaSet` without Deployment, or undefined for bare pods. */
+  readonly owner: { readonly kind: string; readonly name: string } | undefined;
+  /** For pods of Jobs: the Job has finished (Complete or Failed). */
+  readonly ownerJobFinished: boolean;
+  readonly terminating: boolean;
+}
+
+export interface RolloutState {
+  readonly generation: number;
+  readonly observedGeneration: number;
+  readonly desired: number;
+  readonly updated: number;
+  readonly ready: number;
+  /** All pods the controller still counts, old and new. */
+  readonly total: number;
+}
+
+export interface WorkloadState {
+  readonly kind: WorkloadKind;
+  readonly namespace: string;
+  readonly name: string;
+  readonly templateLabels: Readonly<Record<string, string>>;
+  readonly templateAnnotations: Readonly<Record<string, string>>;
+  readonly rollout: RolloutState;
+  readonly pods: readonly PodState[];
+}
+
+export type JobOutcome = 'Running' | 'Succeeded' | 'Failed';
+
+export interface JobState {
+  readonly name: string;
+  readonly outcome: JobOutcome;
+  /** Termination message of the failed pod, or the Job's failure condition message. */
+  readonly message: string | undefined;
+  readonly completedAt: string | undefined;
+}
+
+/** One soak query as run by src/kube: a number, an empty result, or a provider error. */
+export type MetricReading =
+  | { readonly name: string; readonly kind: 'value'; readonly value: number }
+  | { readonly name: string; readonly kind: 'noData' }
+  | { readonly name: string; readonly kind: 'error'; readonly message: string };
+
+/** The readings of the soak queries, taken by src/kube for the target the planner asked for. */
+export interface MetricsSample {
+  readonly target: string;
+  readonly readings: readonly MetricReading[];
+}
+
+export interface ObservedState {
+  readonly kubernetesVersion: string;
+  readonly istioNamespace: string;
+  readonly otherUpgrades: readonly UpgradeSummary[];
+  readonly revisions: readonly RevisionState[];
+  readonly mutatingWebhooks: readonly WebhookConfiguration[];
+  /** Validating webhooks of Istio (the default revision's validator follows the "default" tag). */
+  readonly validatingWebhooks: readonly WebhookConfiguration[];
+  readonly namespaces: readonly NamespaceState[];
+  readonly workloads: readonly WorkloadState[];
+  /** Pods not owned by a Deployment, StatefulSet or DaemonSet (Job pods, bare pods, orphans). */
+  readonly otherPods: readonly PodState[];
+  /** Installer Jobs of this upgrade, by name. */
+  readonly jobs: readonly JobState[];
+  readonly metrics: MetricsSample | undefined;
+}
+
+export interface PlanInput {
+  readonly upgrade: IstioUpgrade;
+  readonly observed: ObservedState;
+  readonly now: Date;
+}

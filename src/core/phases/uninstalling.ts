@@ -1,0 +1,61 @@
+// Uninstalling: remove the old revision only when no tag, namespace label or live pod uses it, and only
+// after the grace period; external mode waits for someone else to remove it.
+import type { Draft } from '../draft.ts';
+import { formatDuration, parseDuration } from '../duration.ts';
+import { findJob, installerJob } from '../installer-jobs.ts';
+import { fail, next, working, type StepOutcome } from '../step.ts';
+import { findCanonicalWebhook } from '../tag-webhook.ts';
+import { describeReferences, referencesTo } from '../workloads.ts';
+
+export function uninstalling(draft: Draft): StepOutcome {
+  const { spec, observed } = draft;
+  const old = draft.fromRevision;
+  if (old === undefined) return fail('FromRevisionUnknown', 'status.fromRevision is missing; the status was edited by hand');
+  const succeed = (reason: string, message: string): StepOutcome => {
+    draft.setCondition('OldRevisionRemoved', reason === 'Removed' ? 'True' : 'False', reason, message);
+    return next('Succeeded', message);
+  };
+  if (!spec.uninstall.enabled) return succeed('UninstallDisabled', `revision ${old} left installed (spec.uninstall.enabled is false)`);
+
+  const present = observed.revisions.some((r) => r.revision === old) || findCanonicalWebhook(observed.mutatingWebhooks, old) !== undefined;
+  const uninstallJob = installerJob(draft.upgrade.metadata, spec, 'uninstall', old);
+  const job = findJob(observed.jobs, uninstallJob.jobName);
+  if (!present) return succeed('Removed', `revision ${old} is removed`);
+
+  if (job === undefined) {
+    const refs = referencesTo(old, observed);
+    if (refs.length > 0) {
+      delete draft.status.oldRevisionUnusedSince;
+      const message = `revision ${old} is still used by ${describeReferences(refs)}; move or delete them to let the upgrade finish`;
+      draft.setCondition('OldRevisionRemoved', 'False', 'RevisionInUse', message);
+      const onlyTransient = refs.every((r) => r.transient);
+      return {
+        kind: 'wait',
+        actions: [],
+        requeueAfterMs: 15_000,
+        hold: onlyTransient ? { kind: 'working', reason: 'RevisionInUse', message } : { kind: 'blocked', reason: 'RevisionInUse', message },
+      };
+    }
+    draft.status.oldRevisionUnusedSince ??= draft.now.toISOString();
+    const unusedFor = draft.nowMs - Date.parse(draft.status.oldRevisionUnusedSince);
+    const graceMs = parseDuration(spec.uninstall.gracePeriod);
+    if (unusedFor < graceMs) {
+      const message = `revision ${old} is unused; removing it after the grace period (${formatDuration(graceMs - unusedFor)} left)`;
+      draft.setCondition('OldRevisionRemoved', 'False', 'GracePeriod', message);
+      return working('GracePeriod', message, [], graceMs - unusedFor);
+    }
+  }
+
+  if (spec.installer.mode === 'external') {
+    const message = `revision ${old} is unused and safe to remove; waiting for the external installer to remove it (e.g. delete its Argo CD Application)`;
+    draft.setCondition('OldRevisionRemoved', 'False', 'WaitingForExternalRemoval', message);
+    return working('WaitingForExternalRemoval', message);
+  }
+  if (job === undefined) {
+    draft.setCondition('OldRevisionRemoved', 'False', 'Uninstalling', `running \`istioctl ${uninstallJob.args.join(' ')}\` (Job ${uninstallJob.jobName})`);
+    return working('Uninstalling', `removing revision ${old} with Job ${uninstallJob.jobName}`, [uninstallJob]);
+  }
+  if (job.outcome === 'Running') return working('Uninstalling', `waiting for Job ${job.name} (istioctl uninstall)`);
+  if (job.outcome === 'Failed') return fail('UninstallFailed', `istioctl uninstall --revision ${old} failed (Job ${job.name}): ${job.message ?? 'no output'}`);
+  return working('Uninstalling', `Job ${job.name} succeeded; waiting for revision ${old} to disappear`);
+}

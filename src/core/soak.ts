@@ -1,0 +1,61 @@
+// Soak gates: what to query, and how one reading of a check is judged. A soak's clock is the
+// lastTransitionTime of SoakPassed, which moves to Unknown when a soak starts.
+import type { CheckResult, IstioUpgrade } from '../api/schema.ts';
+import type { Draft } from './draft.ts';
+import type { MetricReading } from './observed.ts';
+
+export const GATEWAYS_TARGET = 'gateways';
+
+export function waveTarget(wave: string): string {
+  return `wave:${wave}`;
+}
+
+export function startSoak(draft: Draft, target: string, namespaces: readonly string[]): void {
+  draft.status.soak = { target, failures: 0 };
+  draft.setCondition('SoakPassed', 'Unknown', 'Soaking', `soaking ${target} (namespaces ${namespaces.join(', ') || 'none'}) for ${draft.spec.soak.duration}`);
+}
+
+/** Namespaces the current soak watches: the gateways' or the wave's. */
+export function soakNamespaces(upgrade: IstioUpgrade, target: string): string[] {
+  if (target === GATEWAYS_TARGET) return [...new Set(upgrade.spec.gateways.map((g) => g.namespace))].sort();
+  const wave = upgrade.status.waves?.find((w) => waveTarget(w.name) === target);
+  return wave?.namespaces ?? [];
+}
+
+export interface SoakQuery {
+  readonly name: string;
+  readonly query: string;
+}
+
+/** The PromQL src/kube must run for the soak under way, or undefined when none is. */
+export function soakQueries(upgrade: IstioUpgrade): { target: string; address: string; queries: SoakQuery[] } | undefined {
+  const prometheus = upgrade.spec.soak.prometheus;
+  const soak = upgrade.status.soak;
+  if (prometheus === undefined || soak === undefined || upgrade.status.phase !== 'Soaking') return undefined;
+  const regex = soakNamespaces(upgrade, soak.target).join('|');
+  return {
+    target: soak.target,
+    address: prometheus.address,
+    queries: prometheus.checks.map((c) => ({ name: c.name, query: c.query.replaceAll('{{namespaces}}', regex) })),
+  };
+}
+
+export function judgeReading(
+  check: { name: string; max?: number | undefined; min?: number | undefined; failOnNoData: boolean },
+  reading: MetricReading | undefined,
+): CheckResult {
+  if (reading === undefined) return { name: check.name, outcome: 'Error', message: 'no reading was taken' };
+  switch (reading.kind) {
+    case 'error':
+      return { name: check.name, outcome: 'Error', message: reading.message };
+    case 'noData':
+      return { name: check.name, outcome: check.failOnNoData ? 'Failed' : 'NoData', message: 'query returned no data' };
+    case 'value': {
+      const { value } = reading;
+      if (Number.isNaN(value)) return { name: check.name, outcome: check.failOnNoData ? 'Failed' : 'NoData', value: 0, message: 'query returned NaN (no traffic)' };
+      if (check.max !== undefined && value > check.max) return { name: check.name, outcome: 'Failed', value, message: `${value} > max ${check.max}` };
+      if (check.min !== undefined && value < check.min) return { name: check.name, outcome: 'Failed', value, message: `${value} < min ${check.min}` };
+      return { name: check.name, outcome: 'Passed', value };
+    }
+  }
+}
