@@ -6,6 +6,8 @@ import type { IstioUpgrade } from '../../src/api/schema.ts';
 import type { Action } from '../../src/core/actions.ts';
 import type { JobState, ObservedState, WebhookConfiguration } from '../../src/core/observed.ts';
 import { plan, isTerminal, type PlanResult } from '../../src/core/plan.ts';
+import { soakNamespaces, soakQueries } from '../../src/core/soak.ts';
+import type { MetricsSample } from '../../src/core/observed.ts';
 import type { TagWebhook } from '../../src/core/tag-webhook.ts';
 import { workloadKey } from '../../src/core/workloads.ts';
 import { NEW, OLD, injectorWebhook, pod, revisionState } from './fixtures.ts';
@@ -14,8 +16,12 @@ export interface FakeMeshOptions {
   /** Outcome of installer Jobs by purpose (default: Succeeded). */
   readonly jobOutcome?: Partial<Record<'precheck' | 'install' | 'uninstall', JobState['outcome']>>;
   readonly jobMessage?: string;
-  /** Workloads (kind/ns/name) whose rollout never completes after a restart. */
+  /** Workloads (kind/ns/name) whose rollout never completes on the new revision (say, its proxy crashes). */
   readonly stuck?: ReadonlySet<string>;
+  /** Workloads whose rollout never completes at all, whatever the revision. */
+  readonly stuckAlways?: ReadonlySet<string>;
+  /** Tag webhook writes that are accepted but have no effect (e.g. another writer reverts them). */
+  readonly tagWritesIgnored?: boolean;
 }
 
 export function webhookFromObject(object: TagWebhook['mutating']): WebhookConfiguration {
@@ -70,6 +76,7 @@ export class FakeMesh {
       }
       case 'applyTagWebhook': {
         this.tagWrites.push(action.revision);
+        if (this.options.tagWritesIgnored === true) return;
         const webhook = webhookFromObject(action.webhook.mutating);
         this.observed = { ...o, mutatingWebhooks: [...o.mutatingWebhooks.filter((w) => w.name !== webhook.name), webhook] };
         return;
@@ -78,7 +85,7 @@ export class FakeMesh {
         const key = workloadKey(action);
         this.restarts.set(key, (this.restarts.get(key) ?? 0) + 1);
         const injected = this.tagRevision() ?? OLD.revision;
-        const stuck = this.options.stuck?.has(key) ?? false;
+        const stuck = (this.options.stuckAlways?.has(key) ?? false) || (injected === NEW.revision && (this.options.stuck?.has(key) ?? false));
         this.observed = {
           ...o,
           workloads: o.workloads.map((w) => {
@@ -114,6 +121,8 @@ export interface WalkOptions {
   /** Simulate a crash after executing the actions of these passes: the status write is lost. */
   readonly crashAfterActions?: (pass: number) => boolean;
   readonly stopWhen?: (upgrade: IstioUpgrade) => boolean;
+  /** Error ratio per namespace served to soak queries (default 0 everywhere). */
+  readonly errorRatio?: (namespaces: readonly string[], upgrade: IstioUpgrade) => number;
 }
 
 /** Runs observe -> plan -> execute -> write status until the upgrade is terminal, advancing a fake clock. */
@@ -126,6 +135,7 @@ export function walk(initial: IstioUpgrade, mesh: FakeMesh, options: WalkOptions
   let pass = 0;
   for (; pass < maxPasses; pass++) {
     upgrade = options.beforePass?.(pass, upgrade, mesh, now) ?? upgrade;
+    mesh.observed = { ...mesh.observed, metrics: sampleFor(upgrade, options.errorRatio) };
     last = plan(upgrade, mesh.observed, now);
     for (const action of last.actions) mesh.apply(action, now);
     if (!(options.crashAfterActions?.(pass) ?? false)) {
@@ -138,4 +148,15 @@ export function walk(initial: IstioUpgrade, mesh: FakeMesh, options: WalkOptions
   }
   if (last === undefined) throw new Error('walk made no pass');
   return { upgrade, passes: pass + 1, phases, last, now };
+}
+
+/** What src/kube would read from Prometheus for the soak under way: every check returns the ratio. */
+export function sampleFor(
+  upgrade: IstioUpgrade,
+  errorRatio: ((namespaces: readonly string[], upgrade: IstioUpgrade) => number) | undefined,
+): MetricsSample | undefined {
+  const queries = soakQueries(upgrade);
+  if (queries === undefined) return undefined;
+  const value = errorRatio?.(soakNamespaces(upgrade, queries.target), upgrade) ?? 0;
+  return { target: queries.target, readings: queries.queries.map((q) => ({ name: q.name, kind: 'value' as const, value })) };
 }
