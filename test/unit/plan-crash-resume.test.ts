@@ -34,7 +34,7 @@ describe('crash and resume', () => {
       if (restarts.length > 0 && state.status.currentWave === 'canary') {
         // crash: status not written; the resumed operator plans from the old status
         const resumed = plan(state, mesh.observed, new Date(now.getTime() + 1000));
-        const again = resumed.actions.filter((a) => a.type === 'restartWorkload' && restarts.some((r) => r.type === 'restartWorkload' && r.namespace === a.namespace && r.name === a.name));
+        const again = resumed.actions.filter((a) => a.type === 'restartWorkload' && restarts.some((r) => r.namespace === a.namespace && r.name === a.name));
         assert.deepEqual(again, [], 'no workload is restarted twice');
         assert.deepEqual(resumed.actions.filter((a) => a.type === 'runInstallerJob'), [], 'no Job is run twice');
         return;

@@ -8,10 +8,10 @@ import { judgeReading, soakQueries } from '../../src/core/soak.ts';
 import { E2E_SPEC, makeUpgrade, sampleMesh } from '../support/fixtures.ts';
 import { FakeMesh, walk } from '../support/fake-mesh.ts';
 
-const check = { name: 'error-ratio', max: 0.01, failOnNoData: false };
+const check: { name: string; max?: number | undefined; min?: number | undefined; failOnNoData: boolean } = { name: 'error-ratio', max: 0.01, failOnNoData: false };
 
 describe('judging one reading', () => {
-  const cases: { name: string; reading: MetricReading | undefined; check?: Partial<typeof check> & { min?: number }; outcome: string }[] = [
+  const cases: { name: string; reading: MetricReading | undefined; check?: Partial<typeof check>; outcome: string }[] = [
     { name: 'below max passes', reading: { name: 'error-ratio', kind: 'value', value: 0.001 }, outcome: 'Passed' },
     { name: 'equal to max passes', reading: { name: 'error-ratio', kind: 'value', value: 0.01 }, outcome: 'Passed' },
     { name: 'above max fails', reading: { name: 'error-ratio', kind: 'value', value: 0.2 }, outcome: 'Failed' },

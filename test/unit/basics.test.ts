@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { IstioUpgradeSpecSchema } from '../../src/api/schema.ts';
+import { formatDuration, parseDuration } from '../../src/core/duration.ts';
+import { StalledError, TransientError, WaitingError, requeueFor } from '../../src/core/errors.ts';
+import { installerJob, installerJobName } from '../../src/core/installer-jobs.ts';
+import { matchesSelector } from '../../src/core/selectors.ts';
+import { kubernetesMinor, kubernetesSupport } from '../../src/core/support-matrix.ts';
+import { compareVersions, imageTag, parseVersion, revisionForVersion, versionFromImage } from '../../src/core/version.ts';
+import { rolloutComplete } from '../../src/core/workloads.ts';
+
+describe('durations', () => {
+  const good: [string, number][] = [['30s', 30_000], ['5m', 300_000], ['1h30m', 5_400_000], ['250ms', 250], ['1.5s', 1500], ['0s', 0]];
+  for (const [text, ms] of good) it(`${text} = ${ms}ms`, () => {
+    assert.equal(parseDuration(text), ms);
+  });
+  for (const text of ['', '5', '5 m', 'm5', '5d', '-1s']) it(`rejects "${text}"`, () => {
+    assert.throws(() => parseDuration(text), /invalid duration/);
+  });
+  it('formats', () => {
+    assert.equal(formatDuration(0), '0s');
+    assert.equal(formatDuration(61_000), '1m1s');
+    assert.equal(formatDuration(3_600_000), '1h');
+  });
+});
+
+describe('versions', () => {
+  it('parses and orders', () => {
+    assert.deepEqual(parseVersion('1.31.0'), { major: 1, minor: 31, patch: 0 });
+    assert.deepEqual(parseVersion('v1.30.4-distroless'), { major: 1, minor: 30, patch: 4 });
+    assert.equal(parseVersion('latest'), undefined);
+    const [a, b] = [parseVersion('1.30.4'), parseVersion('1.31.0')];
+    assert.ok(a !== undefined && b !== undefined && compareVersions(a, b) < 0 && compareVersions(b, a) > 0 && compareVersions(a, a) === 0);
+  });
+  it('derives revisions and reads image tags', () => {
+    assert.equal(revisionForVersion('1.31.0'), '1-31-0');
+    assert.equal(imageTag('docker.io/istio/pilot:1.31.0'), '1.31.0');
+    assert.equal(imageTag('localhost:5000/istio/pilot'), undefined);
+    assert.equal(imageTag('docker.io/istio/pilot:1.31.0@sha256:abc'), '1.31.0');
+    assert.deepEqual(versionFromImage('gcr.io/istio-release/pilot:1.30.4-distroless'), { major: 1, minor: 30, patch: 4 });
+    assert.equal(versionFromImage('docker.io/istio/pilot:latest'), undefined);
+  });
+});
+
+describe('support matrix', () => {
+  it('knows the supported Kubernetes range of known releases', () => {
+    assert.deepEqual(kubernetesSupport(1, 30, 34), { kind: 'supported' });
+    assert.deepEqual(kubernetesSupport(1, 30, 31), { kind: 'unsupported', range: { minMinor: 32, maxMinor: 36 } });
+    assert.deepEqual(kubernetesSupport(1, 99, 34), { kind: 'unknown' });
+    assert.equal(kubernetesMinor('v1.34.10'), 34);
+    assert.equal(kubernetesMinor('1.33.2+k3s1'), 33);
+    assert.equal(kubernetesMinor('weird'), undefined);
+  });
+});
+
+describe('label selectors', () => {
+  const labels = { tier: 'edge', team: 'a' };
+  const cases: [string, Parameters<typeof matchesSelector>[0], boolean][] = [
+    ['empty selector matches everything', {}, true],
+    ['matchLabels', { matchLabels: { tier: 'edge' } }, true],
+    ['matchLabels mismatch', { matchLabels: { tier: 'core' } }, false],
+    ['In', { matchExpressions: [{ key: 'team', operator: 'In', values: ['a', 'b'] }] }, true],
+    ['In on a missing key', { matchExpressions: [{ key: 'x', operator: 'In', values: ['a'] }] }, false],
+    ['NotIn', { matchExpressions: [{ key: 'team', operator: 'NotIn', values: ['a'] }] }, false],
+    ['NotIn on a missing key', { matchExpressions: [{ key: 'x', operator: 'NotIn', values: ['a'] }] }, true],
+    ['Exists', { matchExpressions: [{ key: 'tier', operator: 'Exists' }] }, true],
+    ['Exists on a missing key', { matchExpressions: [{ key: 'x', operator: 'Exists' }] }, false],
+    ['DoesNotExist', { matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] }, false],
+  ];
+  for (const [name, selector, expected] of cases) it(name, () => {
+    assert.equal(matchesSelector(selector, labels), expected);
+  });
+});
+
+describe('error classes decide requeueing', () => {
+  it('stalled: never; waiting: after its delay; anything else: backoff', () => {
+    assert.deepEqual(requeueFor(new StalledError('Invalid', 'x')), { kind: 'none' });
+    assert.deepEqual(requeueFor(new WaitingError('x', 5000)), { kind: 'after', delayMs: 5000 });
+    assert.deepEqual(requeueFor(new TransientError('x')), { kind: 'backoff' });
+    assert.deepEqual(requeueFor(new Error('x')), { kind: 'backoff' });
+  });
+});
+
+describe('installer Jobs', () => {
+  const spec = IstioUpgradeSpecSchema.parse({ version: '1.31.0', installer: { istioctl: { profile: 'default', values: { meshConfig: { accessLogFile: '/dev/stdout' } } } } });
+  it('have deterministic names that fit a label value', () => {
+    const name = installerJobName('a'.repeat(80), '0f8fad5b-d9cb-469f-a165-70867728950e', 'uninstall');
+    assert.ok(name.length <= 63);
+    assert.match(name, /^a+-uninstall-0f8fad5b$/);
+    assert.equal(installerJobName('x', 'u-1', 'install'), installerJobName('x', 'u-1', 'install'));
+  });
+  it('run the right istioctl commands with the image of the target version', () => {
+    const meta = { name: 'up', uid: 'abc' };
+    assert.deepEqual(installerJob(meta, spec, 'precheck', '1-31-0').args, ['x', 'precheck', '--revision', '1-31-0']);
+    const install = installerJob(meta, spec, 'install', '1-31-0');
+    assert.deepEqual(install.args, ['install', '-y', '--set', 'revision=1-31-0', '--set', 'profile=default', '-f', '/etc/istio-upgrade/overlay.yaml']);
+    assert.deepEqual(install.overlay, { apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', spec: { meshConfig: { accessLogFile: '/dev/stdout' } } });
+    assert.equal(install.image, 'docker.io/istio/istioctl:1.31.0');
+    assert.deepEqual(installerJob(meta, spec, 'uninstall', '1-30-4').args, ['uninstall', '--revision', '1-30-4', '-y']);
+    const plain = installerJob(meta, IstioUpgradeSpecSchema.parse({ version: '1.31.0' }), 'install', '1-31-0');
+    assert.equal(plain.overlay, undefined);
+    assert.ok(!plain.args.includes('-f'));
+  });
+});
+
+describe('rollout completion', () => {
+  const done = { generation: 2, observedGeneration: 2, desired: 3, updated: 3, ready: 3, total: 3 };
+  const cases: [string, typeof done, boolean][] = [
+    ['complete', done, true],
+    ['controller has not seen the change', { ...done, observedGeneration: 1 }, false],
+    ['not all updated', { ...done, updated: 2 }, false],
+    ['not all ready', { ...done, ready: 2 }, false],
+    ['old pods still around', { ...done, total: 4 }, false],
+    ['scaled to zero', { ...done, desired: 0, updated: 0, ready: 0, total: 0 }, true],
+  ];
+  for (const [name, state, expected] of cases) it(name, () => {
+    assert.equal(rolloutComplete(state), expected);
+  });
+});
