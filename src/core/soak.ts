@@ -2,6 +2,7 @@
 // lastTransitionTime of SoakPassed, which moves to Unknown when a soak starts.
 import type { CheckResult, IstioUpgrade } from '../api/schema.ts';
 import type { Draft } from './draft.ts';
+import { parseDuration } from './duration.ts';
 import type { MetricReading } from './observed.ts';
 
 export const GATEWAYS_TARGET = 'gateways';
@@ -27,11 +28,20 @@ export interface SoakQuery {
   readonly query: string;
 }
 
-/** The PromQL src/kube must run for the soak under way, or undefined when none is. */
-export function soakQueries(upgrade: IstioUpgrade): { target: string; address: string; queries: SoakQuery[] } | undefined {
+/** Milliseconds since the last evaluation of the soak under way (infinite before the first). */
+export function sinceLastEvaluation(lastEvaluatedAt: string | undefined, nowMs: number): number {
+  return lastEvaluatedAt === undefined ? Number.POSITIVE_INFINITY : nowMs - Date.parse(lastEvaluatedAt);
+}
+
+/**
+ * The PromQL src/kube must run for the soak under way, or undefined when none is, or (given `now`) when the
+ * next evaluation is not due yet, so Prometheus is queried once per interval, not once per pass.
+ */
+export function soakQueries(upgrade: IstioUpgrade, now?: Date): { target: string; address: string; queries: SoakQuery[] } | undefined {
   const prometheus = upgrade.spec.soak.prometheus;
   const soak = upgrade.status.soak;
   if (prometheus === undefined || soak === undefined || upgrade.status.phase !== 'Soaking') return undefined;
+  if (now !== undefined && sinceLastEvaluation(soak.lastEvaluatedAt, now.getTime()) < parseDuration(prometheus.interval)) return undefined;
   const regex = soakNamespaces(upgrade, soak.target).join('|');
   return {
     target: soak.target,

@@ -111,3 +111,14 @@ describe('soak', () => {
     assert.match(state.status.failure.message, /connection refused/);
   });
 });
+
+describe('soak queries are due once per interval', () => {
+  it('returns the queries only when an evaluation is due', () => {
+    const mesh = new FakeMesh(sampleMesh());
+    const held = walk(makeUpgrade(PROM), mesh, { stopWhen: (u) => u.status.phase === 'Soaking' && u.status.soak?.lastEvaluatedAt !== undefined });
+    const last = Date.parse(held.upgrade.status.soak?.lastEvaluatedAt ?? '');
+    assert.equal(soakQueries(held.upgrade, new Date(last + 29_000)), undefined);
+    assert.equal(soakQueries(held.upgrade, new Date(last + 30_000))?.target, held.upgrade.status.soak?.target);
+    assert.notEqual(soakQueries(held.upgrade), undefined, 'without a clock: whatever is under way');
+  });
+});

@@ -3,7 +3,7 @@
 import type { CheckResult } from '../../api/schema.ts';
 import type { Draft } from '../draft.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
-import { GATEWAYS_TARGET, judgeReading, waveTarget } from '../soak.ts';
+import { GATEWAYS_TARGET, judgeReading, sinceLastEvaluation, waveTarget } from '../soak.ts';
 import { fail, next, working, type StepOutcome } from '../step.ts';
 
 const MIN_REQUEUE_MS = 1_000;
@@ -24,7 +24,7 @@ export function soaking(draft: Draft): StepOutcome {
 
   if (prometheus !== undefined) {
     const intervalMs = parseDuration(prometheus.interval);
-    const sinceLast = soak.lastEvaluatedAt === undefined ? Number.POSITIVE_INFINITY : draft.nowMs - Date.parse(soak.lastEvaluatedAt);
+    const sinceLast = sinceLastEvaluation(soak.lastEvaluatedAt, draft.nowMs);
     const sample = observed.metrics?.target === soak.target ? observed.metrics : undefined;
     if (sinceLast >= intervalMs && sample !== undefined) {
       const results = prometheus.checks.map((check) => judgeReading(check, sample.readings.find((r) => r.name === check.name)));

@@ -1,0 +1,105 @@
+// The only reader of process.env and command-line flags: validated once, then frozen.
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { DURATION_PATTERN } from './api/schema.ts';
+import { parseDuration } from './core/duration.ts';
+
+export const USAGE = `Usage: istio-upgrade-operator [flags]
+
+Carries IstioUpgrade objects (istioupgrade.dev/v1alpha1) through the Istio canary upgrade.
+
+Flags:
+  --kubeconfig PATH                  kubeconfig to use (default: $KUBECONFIG, else the in-cluster ServiceAccount)
+  --namespace NAME                   namespace of the operator: installer Jobs and the leader Lease live here
+                                     (default: $POD_NAMESPACE, else istio-upgrade-operator)
+  --istio-namespace NAME             namespace of the Istio control plane (default: istio-system)
+  --installer-service-account NAME   ServiceAccount of the istioctl Jobs (default: istio-upgrade-installer)
+  --installer-timeout DURATION       kill an istioctl Job after this long (default: 30m)
+  --leader-elect true|false          elect a leader with a Lease before acting (default: true)
+  --lease-name NAME                  name of the leader Lease (default: istio-upgrade-operator)
+  --identity NAME                    this replica's identity in the Lease (default: $POD_NAME, else host-pid)
+  --metrics-bind-address HOST:PORT   /metrics, /healthz and /readyz (default: 0.0.0.0:9464)
+  --resync DURATION                  look at every IstioUpgrade at least this often (default: 60s)
+  --log-level LEVEL                  trace, debug, info, warn, error or silent (default: info)
+  --help                             print this help
+  --version                          print the version
+`;
+
+const durationText = z.string().regex(new RegExp(DURATION_PATTERN), 'must be a duration such as 30s, 5m or 1h30m');
+const name = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label').max(63);
+
+const ConfigSchema = z.object({
+  kubeconfig: z.string().min(1).optional(),
+  namespace: name,
+  istioNamespace: name,
+  installerServiceAccount: name,
+  installerTimeoutMs: durationText.transform(parseDuration),
+  leaderElect: z.enum(['true', 'false']).transform((v) => v === 'true'),
+  leaseName: name,
+  identity: z.string().min(1).max(128),
+  metricsHost: z.string().min(1),
+  metricsPort: z.coerce.number().int().min(0).max(65535),
+  resyncMs: durationText.transform(parseDuration),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
+});
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+export type ConfigResult =
+  | { readonly kind: 'run'; readonly config: Config }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'error'; readonly message: string };
+
+export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ConfigResult {
+  let values;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        kubeconfig: { type: 'string' },
+        namespace: { type: 'string' },
+        'istio-namespace': { type: 'string' },
+        'installer-service-account': { type: 'string' },
+        'installer-timeout': { type: 'string' },
+        'leader-elect': { type: 'string' },
+        'lease-name': { type: 'string' },
+        identity: { type: 'string' },
+        'metrics-bind-address': { type: 'string' },
+        resync: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean' },
+        version: { type: 'boolean' },
+      },
+    }).values;
+  } catch (error) {
+    return { kind: 'error', message: error instanceof Error ? error.message : String(error) };
+  }
+  if (values.help === true) return { kind: 'help' };
+  if (values.version === true) return { kind: 'version' };
+  const bind = values['metrics-bind-address'] ?? '0.0.0.0:9464';
+  const colon = bind.lastIndexOf(':');
+  const raw = {
+    kubeconfig: values.kubeconfig ?? (env.KUBECONFIG === '' ? undefined : env.KUBECONFIG),
+    namespace: values.namespace ?? env.POD_NAMESPACE ?? 'istio-upgrade-operator',
+    istioNamespace: values['istio-namespace'] ?? 'istio-system',
+    installerServiceAccount: values['installer-service-account'] ?? 'istio-upgrade-installer',
+    installerTimeoutMs: values['installer-timeout'] ?? '30m',
+    leaderElect: values['leader-elect'] ?? 'true',
+    leaseName: values['lease-name'] ?? 'istio-upgrade-operator',
+    identity: values.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
+    metricsHost: colon < 0 ? '' : bind.slice(0, colon),
+    metricsPort: colon < 0 ? '' : bind.slice(colon + 1),
+    resyncMs: values.resync ?? '60s',
+    logLevel: values['log-level'] ?? 'info',
+  };
+  const parsed = ConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+  if (!parsed.success) {
+    const flag: Record<string, string> = { metricsHost: 'metrics-bind-address', metricsPort: 'metrics-bind-address', installerTimeoutMs: 'installer-timeout', resyncMs: 'resync', leaderElect: 'leader-elect', logLevel: 'log-level', istioNamespace: 'istio-namespace', installerServiceAccount: 'installer-service-account', leaseName: 'lease-name' };
+    const message = parsed.error.issues.map((i) => `--${flag[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`).join('; ');
+    return { kind: 'error', message };
+  }
+  return { kind: 'run', config: Object.freeze(parsed.data) };
+}

@@ -1,0 +1,109 @@
+// Wires informers to the work queue and the queue to the reconciler. Informers only enqueue keys; the
+// reconciler always reads the latest object from the cache (level-triggered).
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { TERMINAL_PHASES, type Phase } from '../api/schema.ts';
+import { requeueFor } from '../core/errors.ts';
+import type { ChangeKind, InformerSet } from '../kube/caches.ts';
+import type { OperatorMetrics } from '../runtime/metrics.ts';
+import type { Reconciler } from './reconciler.ts';
+import type { WorkQueue } from './work-queue.ts';
+
+export interface ControllerDeps {
+  readonly informers: InformerSet;
+  readonly queue: WorkQueue;
+  readonly reconciler: Reconciler;
+  readonly metrics: OperatorMetrics;
+  readonly log: Logger;
+  readonly resyncMs: number;
+}
+
+export class Controller {
+  private readonly deps: ControllerDeps;
+  private worker: Promise<void> | undefined;
+  private resync: NodeJS.Timeout | undefined;
+  private acting = false;
+  private lastProgressMs = Date.now();
+
+  constructor(deps: ControllerDeps) {
+    this.deps = deps;
+  }
+
+  /** Informer callback: an upgrade changed -> that key; anything else -> every upgrade still in progress. */
+  onChange(kind: ChangeKind, object: KubernetesObject): void {
+    if (!this.acting) return;
+    if (kind === 'upgrade') {
+      const name = object.metadata?.name;
+      if (name !== undefined) this.deps.queue.add(name);
+      return;
+    }
+    this.enqueueActive();
+  }
+
+  /** Starts acting (on becoming leader). */
+  start(): void {
+    if (this.acting) return;
+    this.acting = true;
+    this.enqueueAll();
+    this.resync = setInterval(() => {
+      this.enqueueAll();
+    }, this.deps.resyncMs);
+    this.resync.unref();
+    this.worker = this.work();
+  }
+
+  /** Stops acting: no new pass starts; the one under way finishes. */
+  async stop(): Promise<void> {
+    this.acting = false;
+    if (this.resync !== undefined) clearInterval(this.resync);
+    this.deps.queue.shutDown();
+    await this.worker;
+  }
+
+  /** Seconds since the worker last finished a pass or was idle (for liveness). */
+  stuckForMs(): number {
+    return this.deps.queue.length() === 0 ? 0 : Date.now() - this.lastProgressMs;
+  }
+
+  private enqueueAll(): void {
+    for (const u of this.deps.informers.caches.upgrades.list()) {
+      const name = u.metadata?.name;
+      if (name !== undefined) this.deps.queue.add(name);
+    }
+  }
+
+  private enqueueActive(): void {
+    for (const u of this.deps.informers.caches.upgrades.list()) {
+      const phase = (u.status as { phase?: Phase } | undefined)?.phase;
+      const name = u.metadata?.name;
+      if (name !== undefined && (phase === undefined || !TERMINAL_PHASES.includes(phase))) this.deps.queue.add(name);
+    }
+  }
+
+  private async work(): Promise<void> {
+    const { queue, reconciler, metrics, log } = this.deps;
+    for (;;) {
+      metrics.queueDepth.set(queue.length());
+      const key = await queue.get();
+      if (key === undefined) return;
+      try {
+        const result = await reconciler.reconcile(key);
+        queue.forget(key);
+        metrics.reconciles.inc({ result: 'ok' });
+        if (result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
+      } catch (error) {
+        metrics.reconciles.inc({ result: 'error' });
+        const decision = requeueFor(error);
+        metrics.reconcileErrors.inc({ class: decision.kind === 'none' ? 'stalled' : decision.kind === 'after' ? 'waiting' : 'transient' });
+        if (decision.kind === 'after') queue.addAfter(key, decision.delayMs);
+        else if (decision.kind === 'backoff') {
+          const delay = queue.addRateLimited(key);
+          log.warn({ upgrade: key, err: error, retryInMs: delay }, 'reconcile failed; will retry');
+        } else log.error({ upgrade: key, err: error }, 'reconcile stalled: a person must act (see the IstioUpgrade status)');
+      } finally {
+        queue.done(key);
+        this.lastProgressMs = Date.now();
+      }
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// A keyed, de-duplicating work queue (client-go's model): a key is queued at most once, never handed to two
+// workers at once, and re-queued once if it changed while being processed. Delayed adds and per-key
+// exponential backoff live here too.
+
+export interface BackoffSettings {
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
+
+export class WorkQueue {
+  private readonly queue: string[] = [];
+  private readonly dirty = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly failures = new Map<string, number>();
+  private waiters: (() => void)[] = [];
+  private shuttingDown = false;
+  private readonly backoff: BackoffSettings;
+  private readonly clock: () => number;
+
+  constructor(backoff: BackoffSettings = { baseMs: 1_000, maxMs: 300_000 }, clock: () => number = Date.now) {
+    this.backoff = backoff;
+    this.clock = clock;
+  }
+
+  add(key: string): void {
+    if (this.shuttingDown || this.dirty.has(key)) return;
+    this.dirty.add(key);
+    if (!this.processing.has(key)) {
+      this.queue.push(key);
+      this.wake();
+    }
+  }
+
+  /** Adds the key after a delay; an earlier pending delayed add wins. */
+  addAfter(key: string, delayMs: number): void {
+    if (this.shuttingDown) return;
+    if (delayMs <= 0) {
+      this.add(key);
+      return;
+    }
+    const at = this.clock() + delayMs;
+    const pending = this.timers.get(key);
+    if (pending !== undefined && pending.at <= at) return;
+    if (pending !== undefined) clearTimeout(pending.timer);
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, delayMs);
+    timer.unref();
+    this.timers.set(key, { at, timer });
+  }
+
+  /** Exponential backoff per key: base, 2*base, 4*base ... up to max. Returns the delay used. */
+  addRateLimited(key: string): number {
+    const attempts = this.failures.get(key) ?? 0;
+    this.failures.set(key, attempts + 1);
+    const delay = Math.min(this.backoff.baseMs * 2 ** attempts, this.backoff.maxMs);
+    this.addAfter(key, delay);
+    return delay;
+  }
+
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+
+  /** The next key, or undefined once shut down. */
+  async get(): Promise<string | undefined> {
+    for (;;) {
+      if (this.shuttingDown) return undefined;
+      const key = this.queue.shift();
+      if (key !== undefined) {
+        this.processing.add(key);
+        this.dirty.delete(key);
+        return key;
+      }
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  done(key: string): void {
+    this.processing.delete(key);
+    if (this.dirty.has(key)) {
+      this.queue.push(key);
+      this.wake();
+    }
+  }
+
+  length(): number {
+    return this.queue.length;
+  }
+
+  shutDown(): void {
+    this.shuttingDown = true;
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

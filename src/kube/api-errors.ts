@@ -1,0 +1,45 @@
+// Turns API server errors into the operator's three error classes, with messages that say what to do.
+import { ApiException } from '@kubernetes/client-node';
+import { StalledError, TransientError } from '../core/errors.ts';
+
+export function statusCodeOf(error: unknown): number | undefined {
+  if (error instanceof ApiException) return error.code;
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'number') return error.code;
+  return undefined;
+}
+
+function bodyMessage(error: unknown): string {
+  if (error instanceof ApiException) {
+    const body: unknown = error.body;
+    if (typeof body === 'string') {
+      try {
+        const parsed: unknown = JSON.parse(body);
+        if (typeof parsed === 'object' && parsed !== null && 'message' in parsed && typeof parsed.message === 'string') return parsed.message;
+      } catch {
+        return body;
+      }
+      return body;
+    }
+    if (typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string') return body.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function isNotFound(error: unknown): boolean {
+  return statusCodeOf(error) === 404;
+}
+
+export function isAlreadyExists(error: unknown): boolean {
+  return statusCodeOf(error) === 409;
+}
+
+/** `what` names the call, e.g. "patch deployments bar/api". */
+export function classifyApiError(error: unknown, what: string): Error {
+  const code = statusCodeOf(error);
+  const message = bodyMessage(error);
+  if (code === 403) {
+    return new StalledError('Forbidden', `not allowed to ${what}: ${message}. Grant it in the operator's ClusterRole (deploy/rbac)`);
+  }
+  if (code === 422 || code === 400) return new StalledError('Invalid', `the API server rejected "${what}": ${message}`);
+  return new TransientError(`${what} failed${code === undefined ? '' : ` (HTTP ${code})`}: ${message}`, { cause: error });
+}

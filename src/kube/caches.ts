@@ -1,0 +1,144 @@
+// Informer caches of everything the operator observes. Informers only keep caches and signal "something
+// changed"; they restart themselves after watch errors (an expired resourceVersion relists).
+import {
+  type KubernetesObject,
+  type V1DaemonSet,
+  type V1Deployment,
+  type V1Job,
+  type V1MutatingWebhookConfiguration,
+  type V1Namespace,
+  type V1Pod,
+  type V1ReplicaSet,
+  type V1Service,
+  type V1StatefulSet,
+  type V1ValidatingWebhookConfiguration,
+  type Informer,
+  type ObjectCache,
+  type KubernetesListObject,
+  makeInformer,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { API_GROUP, API_VERSION, ISTIO_REV_LABEL, PLURAL } from '../api/constants.ts';
+import type { KubeClients } from './clients.ts';
+
+type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+
+export interface RawUpgrade extends KubernetesObject {
+  spec?: unknown;
+  status?: unknown;
+}
+
+export interface Caches {
+  readonly upgrades: ObjectCache<RawUpgrade>;
+  readonly namespaces: ObjectCache<V1Namespace>;
+  readonly deployments: ObjectCache<V1Deployment>;
+  readonly statefulSets: ObjectCache<V1StatefulSet>;
+  readonly daemonSets: ObjectCache<V1DaemonSet>;
+  readonly replicaSets: ObjectCache<V1ReplicaSet>;
+  readonly pods: ObjectCache<V1Pod>;
+  readonly jobs: ObjectCache<V1Job>;
+  readonly services: ObjectCache<V1Service>;
+  readonly mutatingWebhooks: ObjectCache<V1MutatingWebhookConfiguration>;
+  readonly validatingWebhooks: ObjectCache<V1ValidatingWebhookConfiguration>;
+}
+
+export type ChangeKind = 'upgrade' | 'cluster';
+
+const RESTART_DELAY_MS = { min: 1_000, max: 30_000 };
+
+export class InformerSet {
+  readonly caches: Caches;
+  private readonly informers: { name: string; informer: Cache<KubernetesObject>; synced: boolean }[] = [];
+  private stopped = false;
+  private readonly log: Logger;
+
+  constructor(clients: KubeClients, istioNamespace: string, log: Logger, onChange: (kind: ChangeKind, object: KubernetesObject) => void) {
+    this.log = log;
+    const { config, core, apps, batch, admission, custom } = clients;
+    const add = <T extends KubernetesObject>(name: string, kind: ChangeKind, informer: Cache<T>): Cache<T> => {
+      const entry = { name, informer: informer as unknown as Cache<KubernetesObject>, synced: false };
+      this.informers.push(entry);
+      const notify = (object: T) => {
+        onChange(kind, object);
+      };
+      informer.on('add', notify);
+      informer.on('update', notify);
+      informer.on('delete', notify);
+      informer.on('connect', () => {
+        entry.synced = true;
+      });
+      informer.on('error', (error: unknown) => {
+        entry.synced = false;
+        this.restart(entry, error, RESTART_DELAY_MS.min);
+      });
+      return informer;
+    };
+    const list = <T>(promise: Promise<T>) => promise as unknown as Promise<KubernetesListObject<never>>;
+    this.caches = {
+      upgrades: add<RawUpgrade>('istioupgrades', 'upgrade', makeInformer(config, `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`, () =>
+        list(custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: PLURAL })),
+      )),
+      namespaces: add('namespaces', 'cluster', makeInformer(config, '/api/v1/namespaces', () => list(core.listNamespace()))),
+      deployments: add('deployments', 'cluster', makeInformer(config, '/apis/apps/v1/deployments', () => list(apps.listDeploymentForAllNamespaces()))),
+      statefulSets: add('statefulsets', 'cluster', makeInformer(config, '/apis/apps/v1/statefulsets', () => list(apps.listStatefulSetForAllNamespaces()))),
+      daemonSets: add('daemonsets', 'cluster', makeInformer(config, '/apis/apps/v1/daemonsets', () => list(apps.listDaemonSetForAllNamespaces()))),
+      replicaSets: add('replicasets', 'cluster', makeInformer(config, '/apis/apps/v1/replicasets', () => list(apps.listReplicaSetForAllNamespaces()))),
+      pods: add('pods', 'cluster', makeInformer(config, '/api/v1/pods', () => list(core.listPodForAllNamespaces()))),
+      jobs: add('jobs', 'cluster', makeInformer(config, '/apis/batch/v1/jobs', () => list(batch.listJobForAllNamespaces()))),
+      services: add('services', 'cluster', makeInformer(config, `/api/v1/namespaces/${istioNamespace}/services`, () => list(core.listNamespacedService({ namespace: istioNamespace })))),
+      mutatingWebhooks: add('mutatingwebhookconfigurations', 'cluster', makeInformer(
+        config,
+        '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations',
+        () => list(admission.listMutatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL })),
+        ISTIO_REV_LABEL,
+      )),
+      validatingWebhooks: add('validatingwebhookconfigurations', 'cluster', makeInformer(
+        config,
+        '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
+        () => list(admission.listValidatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL })),
+        ISTIO_REV_LABEL,
+      )),
+    };
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.informers.map(async (entry) => {
+      try {
+        await entry.informer.start();
+        entry.synced = true;
+      } catch (error) {
+        this.restart(entry, error, RESTART_DELAY_MS.min);
+      }
+    }));
+  }
+
+  /** True once every informer has listed at least once and is watching. */
+  synced(): boolean {
+    return this.informers.every((i) => i.synced);
+  }
+
+  unsynced(): string[] {
+    return this.informers.filter((i) => !i.synced).map((i) => i.name);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.informers.map((i) => i.informer.stop()));
+  }
+
+  private restart(entry: { name: string; informer: Cache<KubernetesObject>; synced: boolean }, error: unknown, delayMs: number): void {
+    if (this.stopped) return;
+    this.log.warn({ informer: entry.name, err: error, retryInMs: delayMs }, 'watch failed; restarting informer');
+    setTimeout(() => {
+      if (this.stopped) return;
+      entry.informer.start().then(
+        () => {
+          entry.synced = true;
+        },
+        (again: unknown) => {
+          this.restart(entry, again, Math.min(delayMs * 2, RESTART_DELAY_MS.max));
+        },
+      );
+    }, delayMs).unref();
+  }
+}

@@ -1,0 +1,25 @@
+// The one status write of a pass: the whole .status replaced through the status subresource (a JSON patch,
+// so fields the planner dropped really go), skipped when nothing changed.
+import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
+import { isDeepStrictEqual } from 'node:util';
+import { API_GROUP, API_VERSION, PLURAL } from '../api/constants.ts';
+import type { IstioUpgradeStatus } from '../api/schema.ts';
+import { classifyApiError } from './api-errors.ts';
+
+export async function writeStatus(
+  custom: CustomObjectsApi,
+  name: string,
+  previous: IstioUpgradeStatus,
+  next: IstioUpgradeStatus,
+): Promise<boolean> {
+  if (isDeepStrictEqual(previous, next)) return false;
+  try {
+    await custom.patchClusterCustomObjectStatus(
+      { group: API_GROUP, version: API_VERSION, plural: PLURAL, name, body: [{ op: 'add', path: '/status', value: next }] },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
+  } catch (error) {
+    throw classifyApiError(error, `patch istioupgrades/${name}/status`);
+  }
+  return true;
+}

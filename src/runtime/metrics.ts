@@ -1,0 +1,44 @@
+// Prometheus metrics of the operator (prom-client). Every metric is documented in docs/metrics.md.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Phases, type IstioUpgradeStatus, type Phase } from '../api/schema.ts';
+
+export class OperatorMetrics {
+  readonly registry = new Registry();
+  readonly phase = new Gauge({ name: 'istio_upgrade_phase', help: 'Current phase of each IstioUpgrade (1 for the current phase, 0 for the others).', labelNames: ['upgrade', 'phase'], registers: [this.registry] });
+  readonly workloads = new Gauge({ name: 'istio_upgrade_workloads', help: 'Workloads of each IstioUpgrade by state (total, upgraded, pending, skipped).', labelNames: ['upgrade', 'state'], registers: [this.registry] });
+  readonly workloadsRestarted = new Counter({ name: 'istio_upgrade_workloads_restarted_total', help: 'Workload restarts performed (rollout and rollback).', labelNames: ['upgrade', 'kind'], registers: [this.registry] });
+  readonly stepDuration = new Histogram({
+    name: 'istio_upgrade_step_duration_seconds',
+    help: 'Time spent in each phase, observed when the phase ends.',
+    labelNames: ['phase'],
+    buckets: [1, 5, 15, 60, 300, 900, 1800, 3600, 7200],
+    registers: [this.registry],
+  });
+  readonly soakCheck = new Gauge({ name: 'istio_upgrade_soak_check_value', help: 'Last value of each soak check.', labelNames: ['upgrade', 'check'], registers: [this.registry] });
+  readonly actions = new Counter({ name: 'istio_upgrade_actions_total', help: 'Actions executed, by type and outcome (done, skipped, error).', labelNames: ['type', 'outcome'], registers: [this.registry] });
+  readonly reconciles = new Counter({ name: 'istio_upgrade_reconcile_total', help: 'Reconcile passes by result (ok, error).', labelNames: ['result'], registers: [this.registry] });
+  readonly reconcileErrors = new Counter({ name: 'istio_upgrade_reconcile_errors_total', help: 'Failed reconcile passes by error class (stalled, waiting, transient).', labelNames: ['class'], registers: [this.registry] });
+  readonly queueDepth = new Gauge({ name: 'istio_upgrade_queue_depth', help: 'Keys waiting in the work queue.', registers: [this.registry] });
+  readonly leader = new Gauge({ name: 'istio_upgrade_leader', help: '1 when this replica holds the leader lease.', registers: [this.registry] });
+
+  constructor(withDefaults = true) {
+    if (withDefaults) collectDefaultMetrics({ register: this.registry, prefix: 'istio_upgrade_operator_' });
+  }
+
+  recordStatus(upgrade: string, status: IstioUpgradeStatus): void {
+    const current: Phase = status.phase ?? 'Pending';
+    for (const phase of Phases) this.phase.set({ upgrade, phase }, phase === current ? 1 : 0);
+    const w = status.workloads;
+    if (w !== undefined) {
+      for (const [state, value] of Object.entries(w)) this.workloads.set({ upgrade, state }, value);
+    }
+    for (const result of status.soak?.results ?? []) {
+      if (result.value !== undefined) this.soakCheck.set({ upgrade, check: result.name }, result.value);
+    }
+  }
+
+  forget(upgrade: string): void {
+    for (const phase of Phases) this.phase.remove({ upgrade, phase });
+    for (const state of ['total', 'upgraded', 'pending', 'skipped']) this.workloads.remove({ upgrade, state });
+  }
+}
