@@ -21,7 +21,8 @@ function sampleValue(result: unknown, resultType: string | undefined): number | 
 }
 
 export async function queryPrometheus(address: string, query: SoakQuery, fetchImpl: typeof fetch = fetch): Promise<MetricReading> {
-  const url = new URL('/api/v1/query', address.endsWith('/') ? address : `${address}/`);
+  // Relative to the address, so a Prometheus served under a path prefix (http://host/prom) works too.
+  const url = new URL('api/v1/query', address.endsWith('/') ? address : `${address}/`);
   url.searchParams.set('query', query.query);
   try {
     const response = await fetchImpl(url, { signal: AbortSignal.timeout(QUERY_TIMEOUT_MS) });

@@ -1,0 +1,44 @@
+// The Prometheus client against canned HTTP answers (fault injection: the real query runs in the cluster tests).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { queryPrometheus } from '../../../src/kube/prometheus.ts';
+
+function answering(status: number, body: unknown): typeof fetch {
+  return (() => Promise.resolve(new Response(JSON.stringify(body), { status }))) as typeof fetch;
+}
+
+const q = { name: 'error-ratio', query: 'sum(x)' };
+
+describe('Prometheus readings', () => {
+  it('a vector sample is a value', async () => {
+    const reading = await queryPrometheus('http://p:9090', q, answering(200, { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, '0.25'] }] } }));
+    assert.deepEqual(reading, { name: 'error-ratio', kind: 'value', value: 0.25 });
+  });
+  it('a scalar is a value; NaN stays NaN', async () => {
+    const reading = await queryPrometheus('http://p:9090', q, answering(200, { status: 'success', data: { resultType: 'scalar', result: [1, 'NaN'] } }));
+    assert.equal(reading.kind, 'value');
+    assert.ok(reading.kind === 'value' && Number.isNaN(reading.value));
+  });
+  it('an empty vector is no data', async () => {
+    assert.deepEqual(await queryPrometheus('http://p:9090', q, answering(200, { status: 'success', data: { resultType: 'vector', result: [] } })), { name: 'error-ratio', kind: 'noData' });
+  });
+  it('a bad query is an error with Prometheus\'s message', async () => {
+    const reading = await queryPrometheus('http://p:9090', q, answering(400, { status: 'error', errorType: 'bad_data', error: 'parse error at char 4' }));
+    assert.equal(reading.kind, 'error');
+    assert.match(reading.kind === 'error' ? reading.message : '', /400: parse error/);
+  });
+  it('an unreachable Prometheus is an error, never a throw', async () => {
+    const reading = await queryPrometheus('http://p:9090', q, (() => Promise.reject(new TypeError('fetch failed'))) as typeof fetch);
+    assert.equal(reading.kind, 'error');
+    assert.match(reading.kind === 'error' ? reading.message : '', /cannot query Prometheus at http:\/\/p:9090: TypeError: fetch failed/);
+  });
+  it('builds the query URL under the address path', async () => {
+    let seen = '';
+    const capture = ((url: URL) => {
+      seen = url.toString();
+      return Promise.resolve(new Response(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } })));
+    }) as unknown as typeof fetch;
+    await queryPrometheus('http://p:9090/prom', { name: 'x', query: 'up{a="b"}' }, capture);
+    assert.equal(seen, 'http://p:9090/prom/api/v1/query?query=up%7Ba%3D%22b%22%7D');
+  });
+});
