@@ -57,7 +57,7 @@ describe('Kubernetes objects to observed state', () => {
       status: { observedGeneration: 1, availableReplicas: 1, readyReplicas: 1, replicas: 1, updatedReplicas: 1 },
     };
     assert.deepEqual(toRevisionState(istiod), { revision: '1-31-0', version: '1.31.0', ready: true, serviceExists: false });
-    const notReady: V1Deployment = { metadata: istiod.metadata, spec: istiod.spec, status: { observedGeneration: 1, availableReplicas: 0 } };
+    const notReady: V1Deployment = Object.assign(structuredClone(istiod), { status: { observedGeneration: 1, availableReplicas: 0 } });
     assert.equal(toRevisionState(notReady)?.ready, false);
   });
 
