@@ -43,6 +43,7 @@ async function run(config: Config): Promise<void> {
   const reconciler = new Reconciler({
     clients,
     caches: informers.caches,
+    unsyncedCaches: () => informers.unsynced(),
     observeContext: { caches: informers.caches, istioNamespace: config.istioNamespace, installerNamespace: config.namespace, kubernetesVersion },
     installer,
     events: new EventRecorder(clients.core, config.identity),

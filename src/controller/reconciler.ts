@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { IstioUpgrade, Phase } from '../api/schema.ts';
 import { blockedStatus } from '../core/blocked.ts';
-import { StalledError } from '../core/errors.ts';
+import { StalledError, WaitingError } from '../core/errors.ts';
 import { isTerminal, plan } from '../core/plan.ts';
 import type { Caches } from '../kube/caches.ts';
 import type { KubeClients } from '../kube/clients.ts';
@@ -16,6 +16,8 @@ import type { OperatorMetrics } from '../runtime/metrics.ts';
 export interface ReconcilerDeps {
   readonly clients: KubeClients;
   readonly caches: Caches;
+  /** Informers that are not watching; acting on a partial view of the cluster is never safe. */
+  readonly unsyncedCaches: () => readonly string[];
   readonly observeContext: ObserveContext;
   readonly installer: InstallerSettings;
   readonly events: EventRecorder;
@@ -56,6 +58,12 @@ export class Reconciler {
 
     const log = this.deps.log.child({ upgrade: name, phase: upgrade.status.phase ?? 'Pending' });
     const now = clock();
+    const unsynced = this.deps.unsyncedCaches();
+    if (unsynced.length > 0) {
+      const message = `not acting on a partial view of the cluster: cannot list/watch ${unsynced.join(', ')}; check the operator's RBAC (deploy/rbac-operator.yaml)`;
+      await this.writeAndRecord(upgrade, blockedStatus(upgrade, upgrade.status, 'WatchFailed', message, now), log, now);
+      throw new WaitingError(message, 30_000);
+    }
     const observed = await observe(this.deps.observeContext, upgrade, now);
     const result = plan(upgrade, observed, now);
     try {

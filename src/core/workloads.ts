@@ -47,10 +47,14 @@ export function rolloutComplete(r: RolloutState): boolean {
   return r.observedGeneration >= r.generation && r.updated >= r.desired && r.ready >= r.desired && r.total <= r.desired;
 }
 
-/** Rolled out, and every live pod runs a proxy injected by `revision`. */
+/**
+ * Rolled out, and every live pod runs a proxy injected by `revision`. The pods seen must account for the
+ * desired replicas: a rollout that reports done while its pods are not (yet) observed proves nothing.
+ */
 export function workloadOnRevision(w: WorkloadState, revision: string): boolean {
   if (!rolloutComplete(w.rollout)) return false;
-  return w.pods.filter((p) => !p.terminating && p.phase !== 'Succeeded' && p.phase !== 'Failed').every((p) => p.injectedRevision === revision);
+  const live = w.pods.filter((p) => !p.terminating && p.phase !== 'Succeeded' && p.phase !== 'Failed');
+  return live.length >= w.rollout.desired && live.every((p) => p.injectedRevision === revision);
 }
 
 /** Why a pod outside Deployments/StatefulSets/DaemonSets is left alone. */

@@ -44,11 +44,26 @@ export interface Caches {
 
 export type ChangeKind = 'upgrade' | 'cluster';
 
+interface InformerEntry {
+  readonly name: string;
+  readonly informer: Cache<KubernetesObject>;
+  synced: boolean;
+  lastError: string | undefined;
+}
+
+function errorText(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'number') {
+    const body = 'body' in error ? String(error.body) : '';
+    return `HTTP ${error.code}${body === '' ? '' : `: ${body.slice(0, 300)}`}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
 const RESTART_DELAY_MS = { min: 1_000, max: 30_000 };
 
 export class InformerSet {
   readonly caches: Caches;
-  private readonly informers: { name: string; informer: Cache<KubernetesObject>; synced: boolean }[] = [];
+  private readonly informers: InformerEntry[] = [];
   private stopped = false;
   private readonly log: Logger;
 
@@ -56,7 +71,7 @@ export class InformerSet {
     this.log = log;
     const { config, core, apps, batch, admission, custom } = clients;
     const add = <T extends KubernetesObject>(name: string, kind: ChangeKind, informer: Cache<T>): Cache<T> => {
-      const entry = { name, informer: informer as unknown as Cache<KubernetesObject>, synced: false };
+      const entry: InformerEntry = { name, informer: informer as unknown as Cache<KubernetesObject>, synced: false, lastError: undefined };
       this.informers.push(entry);
       const notify = (object: T) => {
         onChange(kind, object);
@@ -66,9 +81,11 @@ export class InformerSet {
       informer.on('delete', notify);
       informer.on('connect', () => {
         entry.synced = true;
+        entry.lastError = undefined;
       });
       informer.on('error', (error: unknown) => {
         entry.synced = false;
+        entry.lastError = errorText(error);
         this.restart(entry, error, RESTART_DELAY_MS.min);
       });
       return informer;
@@ -107,6 +124,7 @@ export class InformerSet {
         await entry.informer.start();
         entry.synced = true;
       } catch (error) {
+        entry.lastError = errorText(error);
         this.restart(entry, error, RESTART_DELAY_MS.min);
       }
     }));
@@ -118,7 +136,7 @@ export class InformerSet {
   }
 
   unsynced(): string[] {
-    return this.informers.filter((i) => !i.synced).map((i) => i.name);
+    return this.informers.filter((i) => !i.synced).map((i) => (i.lastError === undefined ? i.name : `${i.name} (${i.lastError})`));
   }
 
   async stop(): Promise<void> {
@@ -126,7 +144,7 @@ export class InformerSet {
     await Promise.all(this.informers.map((i) => i.informer.stop()));
   }
 
-  private restart(entry: { name: string; informer: Cache<KubernetesObject>; synced: boolean }, error: unknown, delayMs: number): void {
+  private restart(entry: InformerEntry, error: unknown, delayMs: number): void {
     if (this.stopped) return;
     this.log.warn({ informer: entry.name, err: error, retryInMs: delayMs }, 'watch failed; restarting informer');
     setTimeout(() => {
@@ -136,6 +154,7 @@ export class InformerSet {
           entry.synced = true;
         },
         (again: unknown) => {
+          entry.lastError = errorText(again);
           this.restart(entry, again, Math.min(delayMs * 2, RESTART_DELAY_MS.max));
         },
       );

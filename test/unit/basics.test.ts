@@ -117,3 +117,17 @@ describe('rollout completion', () => {
     assert.equal(rolloutComplete(state), expected);
   });
 });
+
+describe('a workload on a revision', () => {
+  it('needs its desired pods to be seen, all injected by the revision', async () => {
+    const { workload, OLD, NEW } = await import('../support/fixtures.ts');
+    const { workloadOnRevision } = await import('../../src/core/workloads.ts');
+    const w = workload('bar', 'api', NEW.revision, { replicas: 2 });
+    assert.equal(workloadOnRevision(w, NEW.revision), true);
+    assert.equal(workloadOnRevision(w, OLD.revision), false);
+    assert.equal(workloadOnRevision({ ...w, pods: [] }, NEW.revision), false, 'pods not observed');
+    assert.equal(workloadOnRevision({ ...w, pods: w.pods.map((p) => ({ ...p, injectedRevision: undefined })) }, NEW.revision), false, 'not injected');
+    const terminatingOld = { ...w.pods[0], name: 'old', injectedRevision: OLD.revision, terminating: true } as (typeof w.pods)[number];
+    assert.equal(workloadOnRevision({ ...w, pods: [...w.pods, terminatingOld] }, NEW.revision), true, 'terminating pods do not count');
+  });
+});
