@@ -71,7 +71,7 @@ export class InformerSet {
     this.log = log;
     const { config, core, apps, batch, admission, custom } = clients;
     const add = <T extends KubernetesObject>(name: string, kind: ChangeKind, informer: Cache<T>): Cache<T> => {
-      const entry: InformerEntry = { name, informer: informer as unknown as Cache<KubernetesObject>, synced: false, lastError: undefined };
+      const entry: InformerEntry = { name, informer, synced: false, lastError: undefined };
       this.informers.push(entry);
       const notify = (object: T) => {
         onChange(kind, object);
