@@ -1,6 +1,7 @@
 // npm test: the whole suite. Lint and type-check first (cheap, catch most mistakes), then every test file in
 // one node:test run so the runner prints a single closing summary, with coverage of the pure planner.
 import { spawnSync } from 'node:child_process';
+import { ensureTools } from './ensure-tools.ts';
 
 function run(label: string, command: string, args: string[]): void {
   console.log(`\n== ${label}: ${command} ${args.join(' ')}`);
@@ -16,6 +17,7 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
   console.error('the suite runs on Node 24 LTS: run it through npm (npm ci installs node@24 as a dev dependency)');
   process.exit(1);
 }
+ensureTools();
 run('lint', 'eslint', ['.']);
 run('typecheck', 'tsc', ['-p', 'tsconfig.json']);
 run('tests', process.execPath, [

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import yaml from 'js-yaml';
-import { CRD_FILE, renderCrdYaml } from '../../scripts/crd-file.ts';
+import { CRD_FILE, DEPLOY_CRD_FILE, renderCrdYaml } from '../../scripts/crd-file.ts';
 import { Phases, ConditionTypes } from '../../src/api/schema.ts';
 
 type Node = Record<string, unknown>;
@@ -58,8 +58,9 @@ function at(path: string): Node {
 }
 
 describe('generated CRD', () => {
-  it('matches what npm run generate writes (no drift)', () => {
+  it('matches what npm run generate writes (no drift), in crds/ and in the kustomize base', () => {
     assert.equal(readFileSync(CRD_FILE, 'utf8'), renderCrdYaml(), 'crds/ is stale: run `npm run generate` and commit');
+    assert.equal(readFileSync(DEPLOY_CRD_FILE, 'utf8'), renderCrdYaml(), 'deploy/crd.yaml is stale: run `npm run generate` and commit');
   });
 
   it('is a structural schema: every node typed, no additionalProperties beside properties, no unsupported keywords', () => {
