@@ -77,7 +77,7 @@ export const InstallerSchema = z
     istioctl: z
       .object({
         image: z.string().min(1).default('docker.io/istio/istioctl').meta({ description: 'Image run as a Job, with tag <version>.' }),
-        profile: z.string().min(1).default('minimal'),
+        profile: z.string().min(1).default('minimal').meta({ description: 'istioctl install profile (--set profile=...).' }),
         values: z
           .record(z.string(), z.unknown())
           .default({})
@@ -99,7 +99,7 @@ export const PrometheusCheckSchema = z
 
 export const PrometheusSchema = z.object({
   address: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http(s) URL').meta({ description: 'Base URL of the Prometheus HTTP API.' }),
-  interval: duration('30s'),
+  interval: duration('30s').meta({ description: 'How often the checks are evaluated during a soak.' }),
   failureLimit: z.int().min(0).max(100).default(2).meta({ description: 'Failed or unavailable evaluations tolerated per soak; one more fails it.' }),
   checks: z.array(PrometheusCheckSchema).min(1).max(20),
 });
@@ -107,9 +107,9 @@ export const PrometheusSchema = z.object({
 export const WaveSchema = z
   .object({
     name: dnsLabel,
-    namespaces: z.array(dnsLabel).max(1000).optional(),
+    namespaces: z.array(dnsLabel).max(1000).optional().meta({ description: 'Explicit namespaces (each must use the tag).' }),
     namespaceSelector: LabelSelectorSchema.optional(),
-    maxConcurrentNamespaces: z.int().min(1).max(1000).default(1),
+    maxConcurrentNamespaces: z.int().min(1).max(1000).default(1).meta({ description: 'Namespaces of this wave restarted at the same time.' }),
     requireApproval: z
       .boolean()
       .default(false)
@@ -138,14 +138,14 @@ export const RolloutSchema = z
           },
         ],
       }),
-    excludeNamespaces: z.array(dnsLabel).max(1000).default([]),
-    workloadTimeout: duration('10m'),
+    excludeNamespaces: z.array(dnsLabel).max(1000).default([]).meta({ description: 'Namespaces never restarted by any wave.' }),
+    workloadTimeout: duration('10m').meta({ description: 'How long a restarted workload (or a freshly installed istiod) may take to come up on the new revision.' }),
   })
   .prefault({});
 
 export const SoakSchema = z
   .object({
-    duration: duration('5m'),
+    duration: duration('5m').meta({ description: 'How long to hold after the gateways and after each wave.' }),
     prometheus: PrometheusSchema.optional(),
   })
   .prefault({});
@@ -162,9 +162,9 @@ export const IstioUpgradeSpecSchema = z
     installer: InstallerSchema,
     precheck: z
       .object({
-        maxMinorSkip: z.int().min(0).max(10).default(2),
+        maxMinorSkip: z.int().min(0).max(10).default(2).meta({ description: 'Most minor versions one canary upgrade may jump.' }),
         istioctl: z.boolean().default(true).meta({ description: 'Also run `istioctl x precheck` as a Job.' }),
-        allowDowngrade: z.boolean().default(false),
+        allowDowngrade: z.boolean().default(false).meta({ description: 'Allow a target older than the running version.' }),
       })
       .prefault({}),
     gateways: z
@@ -174,8 +174,13 @@ export const IstioUpgradeSpecSchema = z
       .meta({ description: 'Gateway Deployments restarted in place after the tag switch.' }),
     rollout: RolloutSchema,
     soak: SoakSchema,
-    rollback: z.object({ automatic: z.boolean().default(true) }).prefault({}),
-    uninstall: z.object({ enabled: z.boolean().default(true), gracePeriod: duration('10m') }).prefault({}),
+    rollback: z.object({ automatic: z.boolean().default(true).meta({ description: 'On a failure after the precheck, move the tag back and restart what moved.' }) }).prefault({}),
+    uninstall: z
+      .object({
+        enabled: z.boolean().default(true).meta({ description: 'Remove the old revision at the end (only once nothing uses it).' }),
+        gracePeriod: duration('10m').meta({ description: 'How long the old revision must stay unused before it is removed.' }),
+      })
+      .prefault({}),
     paused: z.boolean().default(false).meta({ description: 'Halt before the next action; clear to resume.' }),
   })
   .meta({
