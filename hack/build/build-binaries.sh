@@ -16,7 +16,7 @@
 # Usage: hack/build/build-binaries.sh [--force] [component...]
 #   components: k8s etcd kwok istio-old istio-new   (default: all; `istio` = both Istio versions)
 # Env:   IUO_CACHE        cache root (default $HOME/.cache/istio-upgrade-operator)
-#        IUO_BUILD_JOBS   go build -p (default 2: fits 2 cores / ~8 GiB peak while linking kube-apiserver)
+#        IUO_BUILD_JOBS   go build -p (default 2 = one per core; peak RAM was ~3.5 GiB)
 # Needs: Go >= GO_MIN_VERSION (used as is: GOTOOLCHAIN=local) and the Go module proxy on a cold module cache.
 set -Eeuo pipefail
 
@@ -71,6 +71,8 @@ if command -v flock >/dev/null; then
   exec 9>"${BIN_ROOT}/.lock"
   flock 9
 fi
+# Leftovers of an interrupted run (we hold the lock, so nobody else is writing them).
+rm -rf "${BIN_ROOT}"/.tmp-*
 TMP_DIRS=()
 cleanup() { ((${#TMP_DIRS[@]})) && rm -rf "${TMP_DIRS[@]}"; return 0; }
 trap cleanup EXIT
@@ -111,6 +113,7 @@ build_component() {
   start=$(now)
   tmp=$(mktemp -d "${BIN_ROOT}/.tmp-$(basename "${out}")-XXXXXX")
   TMP_DIRS+=("${tmp}")
+  chmod 0755 "${tmp}" # mktemp makes it 0700; the harness may run the binaries as another user
   (cd "${wrapper}" && go build -p "${JOBS}" -trimpath -o "${tmp}/" "$@") ||
     die "go build failed for ${name} (wrapper ${wrapper}); see the compiler output above"
   [[ "${rename}" == - ]] || mv "${tmp}/${rename%%:*}" "${tmp}/${rename#*:}"
@@ -191,7 +194,7 @@ check_istio() {
     expect pilot-discovery "$("$1/pilot-discovery" version --short 2>&1)" "${ISTIO_CHECK_VERSION}"
 }
 build_istio() { # build_istio OLD|NEW
-  local which=$1 ver modver dir minor rev ld kv
+  local which=$1 ver modver dir minor rev ld kv ver_var mod_var dir_var
   ver_var="ISTIO_${which}_VERSION" mod_var="ISTIO_${which}_MODULE_VERSION" dir_var="ISTIO_${which}_DIR"
   ver=${!ver_var} modver=${!mod_var} dir=${!dir_var}
   minor=$(cut -d. -f1,2 <<<"${ver}")
