@@ -1,15 +1,16 @@
 // npm test: the whole suite. Lint and type-check first (cheap, catch most mistakes), then every test file in
-// one node:test run so the runner prints a single closing summary, with coverage of the pure planner.
+// one node:test run (so the runner prints a single closing summary) inside the hermetic cluster's network
+// namespace, with coverage of the pure planner. Extra arguments select test files.
 import { spawnSync } from 'node:child_process';
+import { clusterDown, ensureClusterUp } from '../hack/cluster/cluster.ts';
 import { ensureTools } from './ensure-tools.ts';
 
-function run(label: string, command: string, args: string[]): void {
+function run(label: string, command: string, args: string[]): number {
   console.log(`\n== ${label}: ${command} ${args.join(' ')}`);
   const result = spawnSync(command, args, { stdio: 'inherit' });
-  if (result.status !== 0) {
-    console.error(`== ${label} failed (exit ${result.status ?? result.signal ?? 'unknown'})`);
-    process.exit(result.status ?? 1);
-  }
+  const status = result.status ?? 1;
+  if (status !== 0) console.error(`== ${label} failed (exit ${result.status ?? result.signal ?? 'unknown'})`);
+  return status;
 }
 
 console.log(`node ${process.version}`);
@@ -18,13 +19,37 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
   process.exit(1);
 }
 ensureTools();
-run('lint', 'eslint', ['.']);
-run('typecheck', 'tsc', ['-p', 'tsconfig.json']);
-run('tests', process.execPath, [
-  '--test',
-  '--test-reporter=spec',
-  '--experimental-test-coverage',
-  '--test-coverage-include=src/core/**',
-  '--test-coverage-lines=90',
-  'test/**/*.test.ts',
-]);
+for (const [label, command, args] of [
+  ['lint', 'eslint', ['.']],
+  ['typecheck', 'tsc', ['-p', 'tsconfig.json']],
+] as const) {
+  const status = run(label, command, [...args]);
+  if (status !== 0) process.exit(status);
+}
+
+// The hermetic cluster (built from pinned Go modules on first use; reused when already up). Every test runs
+// inside its network namespace, one file at a time: the cluster tests share one cluster.
+const cluster = await ensureClusterUp();
+console.log(`cluster ${cluster.name} up (network namespace ${cluster.netns})`);
+let status = 1;
+try {
+  status = run('tests', 'ip', [
+    'netns',
+    'exec',
+    cluster.netns,
+    'env',
+    ...Object.entries(cluster.env).map(([k, v]) => `${k}=${v}`),
+    process.execPath,
+    '--test',
+    '--test-concurrency=1',
+    '--test-reporter=spec',
+    '--experimental-test-coverage',
+    '--test-coverage-include=src/core/**',
+    '--test-coverage-lines=90',
+    ...(process.argv.length > 2 ? process.argv.slice(2) : ['test/**/*.test.ts']),
+  ]);
+} finally {
+  // CI starts from nothing and leaves nothing; a developer keeps the cluster for the next run.
+  if (process.env.CI === 'true') await clusterDown();
+}
+process.exit(status);
