@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, ApiException, AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { V1Container, V1Job, V1Pod } from '@kubernetes/client-node';
 import { clusterInfo, ensureClusterUp, insideNetns } from '../../hack/cluster/cluster.ts';
 import type { ClusterInfo } from '../../hack/cluster/cluster.ts';
@@ -33,10 +33,14 @@ let core: CoreV1Api;
 let apps: AppsV1Api;
 let batch: BatchV1Api;
 let rbac: RbacAuthorizationV1Api;
+let admission: AdmissionregistrationV1Api;
 /** Set once `before` has created the installer account: only then is there anything to clean up. */
 let connected = false;
 /** Whether this test installed the revision (and so must uninstall it): a re-run on a live cluster may find it. */
 let installedHere = false;
+/** The revision the `default` tag pointed to before this test (none: the tag did not exist), restored afterwards. */
+let previousDefaultRevision: string | undefined;
+let tagMoved = false;
 
 describe('hermetic cluster smoke test', { timeout: 15 * 60_000 }, () => {
   before(async () => {
@@ -49,6 +53,7 @@ describe('hermetic cluster smoke test', { timeout: 15 * 60_000 }, () => {
     apps = kubeConfig.makeApiClient(AppsV1Api);
     batch = kubeConfig.makeApiClient(BatchV1Api);
     rbac = kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    admission = kubeConfig.makeApiClient(AdmissionregistrationV1Api);
     connected = true;
     await createInstallerAccount();
   });
@@ -60,6 +65,7 @@ describe('hermetic cluster smoke test', { timeout: 15 * 60_000 }, () => {
   it('installs the old Istio with a real `istioctl install` Job, and its istiod becomes Ready', { timeout: 10 * 60_000 }, async () => {
     const { istioOld, istioOldRevision: revision } = info.versions;
     installedHere = !(await exists(() => apps.readNamespacedDeployment({ name: `istiod-${revision}`, namespace: ISTIO_NAMESPACE })));
+    previousDefaultRevision = await tagRevision(DEFAULT_TAG);
     const job = await runIstioctlJob('install', istioOld, ['install', '--set', `revision=${revision}`, '-y']);
     assert.equal(jobOutcome(job), 'Complete', await jobReport(job));
 
@@ -70,6 +76,7 @@ describe('hermetic cluster smoke test', { timeout: 15 * 60_000 }, () => {
 
   it('injects the old sidecar through the `default` tag, by the real istiod', { timeout: 3 * 60_000 }, async () => {
     const { istioOld, istioOldRevision: revision } = info.versions;
+    tagMoved = true;
     await istioctl(istioOld, ['tag', 'set', DEFAULT_TAG, '--revision', revision, '--overwrite']);
     await core.createNamespace({ body: { metadata: { name: appNamespace, labels: { [ISTIO_REV_LABEL]: DEFAULT_TAG } } } });
     await apps.createNamespacedDeployment({
@@ -194,6 +201,17 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
   }
 }
 
+/** The revision a tag's webhook points to, if the tag exists. */
+async function tagRevision(tag: string): Promise<string | undefined> {
+  try {
+    const webhook = await admission.readMutatingWebhookConfiguration({ name: `istio-revision-tag-${tag}` });
+    return webhook.metadata?.labels?.[ISTIO_REV_LABEL];
+  } catch (err) {
+    if (err instanceof ApiException && err.code === 404) return undefined;
+    throw err;
+  }
+}
+
 async function exists(read: () => Promise<unknown>): Promise<boolean> {
   try {
     await read();
@@ -204,7 +222,8 @@ async function exists(read: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
-/** Leaves the cluster as found: namespaces and binding removed; the revision and tag only if this test made them. */
+/** Leaves the cluster as found: namespaces and binding removed, the `default` tag restored, the revision uninstalled if
+ * this test installed it. */
 async function cleanUp(): Promise<void> {
   if (!connected) return;
   const ignoreMissing = (err: unknown): void => {
@@ -213,9 +232,11 @@ async function cleanUp(): Promise<void> {
   await core.deleteNamespace({ name: appNamespace }).catch(ignoreMissing);
   await core.deleteNamespace({ name: jobNamespace }).catch(ignoreMissing);
   await rbac.deleteClusterRoleBinding({ name: installerBinding }).catch(ignoreMissing);
-  if (installedHere) {
-    const { istioOld, istioOldRevision } = info.versions;
-    await istioctl(istioOld, ['tag', 'remove', DEFAULT_TAG, '-y']);
-    await istioctl(istioOld, ['uninstall', '--revision', istioOldRevision, '-y']);
+  const { istioOld, istioOldRevision } = info.versions;
+  const previous = previousDefaultRevision;
+  if (tagMoved && previous === undefined) await istioctl(istioOld, ['tag', 'remove', DEFAULT_TAG, '-y']);
+  if (tagMoved && previous !== undefined && previous !== istioOldRevision) {
+    await istioctl(istioOld, ['tag', 'set', DEFAULT_TAG, '--revision', previous, '--overwrite']);
   }
+  if (installedHere) await istioctl(istioOld, ['uninstall', '--revision', istioOldRevision, '-y']);
 }
