@@ -78,6 +78,7 @@ describe('hermetic cluster smoke test', { timeout: 15 * 60_000 }, () => {
     const { istioOld, istioOldRevision: revision } = info.versions;
     tagMoved = true;
     await istioctl(istioOld, ['tag', 'set', DEFAULT_TAG, '--revision', revision, '--overwrite']);
+    // istio.io/rev=default matches only the tag's webhook (istio-revision-tag-default), not istio-sidecar-injector-<rev>.
     await core.createNamespace({ body: { metadata: { name: appNamespace, labels: { [ISTIO_REV_LABEL]: DEFAULT_TAG } } } });
     await apps.createNamespacedDeployment({
       namespace: appNamespace,

@@ -1,0 +1,126 @@
+// Issue 5: the operator runs as its own ServiceAccount with deploy/'s least-privilege RBAC, the installer Jobs as
+// theirs. Each rule of the operator's roles is needed: without it some step fails with a clear error. Then a
+// whole upgrade succeeds under those roles while Prometheus scrapes the operator.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import yaml from 'js-yaml';
+import { connect, kubectl, sleep, waitFor, type Kube } from './support/kube.ts';
+import { resetMesh } from './support/mesh.ts';
+import { OPERATOR_NAMESPACE, OperatorProcess, deployManifests, installOperatorManifests, serviceAccountKubeconfig } from './support/operator.ts';
+import { sampleSpec } from './support/scenario.ts';
+import { condition, createUpgrade, deleteAllUpgrades, deleteUpgrade, getUpgrade, waitForPhase } from './support/upgrades.ts';
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+interface RoleObject {
+  kind: string;
+  metadata: { name: string };
+  rules: Rule[];
+}
+
+/** How a missing rule shows: in the upgrade's status, in the operator's log, or in /readyz. */
+type Symptom = { where: 'status'; reason: string; pattern: RegExp } | { where: 'log'; pattern: RegExp };
+
+function symptomFor(rule: Rule, kind: string): Symptom {
+  const resources = rule.resources.join(',');
+  if (kind === 'Role') {
+    if (resources === 'leases') return { where: 'log', pattern: /leader election: lease request failed.*leases.*forbidden|leases\.coordination\.k8s\.io .* is forbidden/ };
+    if (resources === 'jobs') return { where: 'status', reason: 'Forbidden', pattern: /not allowed to create jobs .*forbidden/ };
+    return { where: 'status', reason: 'Forbidden', pattern: /not allowed to create configmaps .*forbidden/ };
+  }
+  if (resources === 'istioupgrades') return { where: 'log', pattern: /watch failed; restarting informer.*"informer":"istioupgrades"|"informer":"istioupgrades".*watch failed/ };
+  if (resources === 'istioupgrades/status') return { where: 'log', pattern: /not allowed to patch istioupgrades\/.*\/status/ };
+  if (resources === 'events') return { where: 'log', pattern: /could not record an event/ };
+  return { where: 'status', reason: 'WatchFailed', pattern: new RegExp(`cannot list/watch .*\\b(${rule.resources.join('|')})`) };
+}
+
+describe('end to end: least-privilege RBAC and Prometheus', { timeout: 45 * 60_000 }, () => {
+  let kube: Kube;
+  let roles: RoleObject[];
+  const table: string[] = [];
+
+  before(async () => {
+    kube = await connect();
+    await deleteAllUpgrades(kube);
+    await installOperatorManifests(kube);
+    await resetMesh(kube);
+    roles = (await deployManifests(kube)).filter((o): o is RoleObject => ['ClusterRole', 'Role'].includes((o as RoleObject).kind) && (o as RoleObject).metadata.name === 'istio-upgrade-operator');
+    assert.equal(roles.length, 2);
+  });
+
+  after(async () => {
+    await installOperatorManifests(kube);
+    console.log(`RBAC rules of the operator, each shown to be needed:\n${table.join('\n')}`);
+  });
+
+  it('every rule of the operator ClusterRole and Role is needed', async () => {
+    const kubeconfig = await serviceAccountKubeconfig(kube);
+    let n = 0;
+    for (const role of roles) {
+      for (const [index, rule] of role.rules.entries()) {
+        n += 1;
+        const without = { ...role, rules: role.rules.filter((_, i) => i !== index) };
+        await kubectl(kube, ['apply', '--server-side', '--force-conflicts', '-f', '-'], yaml.dump(without));
+        await sleep(1500); // RBAC caches in the API server are eventually consistent
+        const operator = new OperatorProcess(kube, { kubeconfig, identity: `e2e-rbac-${n}` });
+        const name = `rbac-${n}`;
+        const symptom = symptomFor(rule, role.kind);
+        operator.start();
+        try {
+          await createUpgrade(kube, name, sampleSpec(kube, { installer: { istioctl: { values: { meshConfig: { accessLogFile: '/dev/stdout' } } } } }));
+          const seen = await waitFor(`${role.kind} rule ${rule.resources.join(',')} missing -> ${symptom.where} ${String(symptom.pattern)}`, async () => {
+            if (symptom.where === 'log') return symptom.pattern.exec(operator.log())?.[0];
+            const upgrade = await getUpgrade(kube, name);
+            const stalled = condition(upgrade, 'Stalled');
+            return stalled?.status === 'True' && stalled.reason === symptom.reason && symptom.pattern.test(stalled.message) ? `${stalled.reason}: ${stalled.message}` : undefined;
+          }, 90_000, 1000);
+          table.push(`| ${role.kind} | ${rule.apiGroups.join(',') || 'core'} | ${rule.resources.join(',')} | ${rule.verbs.join(',')} | ${seen.slice(0, 160).replaceAll('|', '/')} |`);
+        } finally {
+          await operator.kill();
+          await deleteUpgrade(kube, name);
+          await kubectl(kube, ['apply', '--server-side', '--force-conflicts', '-f', '-'], yaml.dump(role));
+        }
+      }
+    }
+    assert.equal(table.length, n);
+    assert.ok(n >= 12, `${n} rules checked`);
+  });
+
+  it('runs a whole upgrade as its own ServiceAccount (installer Jobs as theirs), scraped by Prometheus', async () => {
+    await deleteAllUpgrades(kube);
+    await resetMesh(kube);
+    await sleep(2000);
+    const operator = new OperatorProcess(kube, { kubeconfig: await serviceAccountKubeconfig(kube), identity: 'e2e-rbac-full' });
+    operator.start();
+    try {
+      await createUpgrade(kube, 'rbac-full', sampleSpec(kube, { installer: { istioctl: { values: { meshConfig: { accessLogFile: '/dev/stdout' } } } } }));
+      const done = await waitForPhase(kube, 'rbac-full', ['Succeeded', 'Failed', 'RolledBack'], 900_000);
+      assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.failure));
+      const jobs = await kube.batch.listNamespacedJob({ namespace: OPERATOR_NAMESPACE, labelSelector: `istioupgrade.dev/upgrade=${done.metadata.uid}` });
+      for (const job of jobs.items) assert.equal(job.spec?.template.spec?.serviceAccountName, 'istio-upgrade-installer');
+      assert.equal(jobs.items.length, 3);
+
+      // Prometheus scrapes the operator every second: the phase and restart series are there.
+      const query = async (promql: string) => {
+        const response = await fetch(`${kube.info.prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
+        const body = (await response.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+        return body.data.result;
+      };
+      const phase = await waitFor('istio_upgrade_phase scraped', async () => {
+        const result = await query('istio_upgrade_phase{upgrade="rbac-full",phase="Succeeded"}');
+        return result[0]?.value[1] === '1' ? result : undefined;
+      }, 30_000, 1000);
+      const restarted = await waitFor('restarts scraped', async () => {
+        const result = await query('sum(istio_upgrade_workloads_restarted_total{upgrade="rbac-full"})');
+        return Number(result[0]?.value[1] ?? 0) >= 11 ? result : undefined;
+      }, 30_000, 1000);
+      console.log(`prometheus: istio_upgrade_phase{phase="Succeeded"}=${phase[0]?.value[1] ?? '?'}, sum(istio_upgrade_workloads_restarted_total)=${restarted[0]?.value[1] ?? '?'}`);
+      assert.equal(Number(restarted[0]?.value[1]), 11);
+    } finally {
+      assert.equal(await operator.stop(), 0);
+    }
+  });
+});
