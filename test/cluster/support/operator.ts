@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { applyObjects } from './mesh.ts';
-import { kubectl, sleep, waitFor, type Kube } from './kube.ts';
+import { kubectl, waitFor, type Kube } from './kube.ts';
 
 export const OPERATOR_NAMESPACE = 'istio-upgrade-operator';
 const MAIN = fileURLToPath(new URL('../../../src/main.ts', import.meta.url));
@@ -94,7 +94,14 @@ export class OperatorProcess {
   async stop(): Promise<number | null> {
     if (!this.running) return this.child?.exitCode ?? null;
     this.child?.kill('SIGTERM');
-    const code = await Promise.race([this.exited, sleep(30_000).then(() => 'timeout' as const)]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => {
+        resolve('timeout');
+      }, 30_000);
+    });
+    const code = await Promise.race([this.exited, timeout]);
+    clearTimeout(timer);
     if (code === 'timeout') {
       this.child?.kill('SIGKILL');
       throw new Error('the operator did not drain within 30s of SIGTERM');
