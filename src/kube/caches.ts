@@ -44,11 +44,15 @@ export interface Caches {
 
 export type ChangeKind = 'upgrade' | 'cluster';
 
+interface SyncState {
+  synced: boolean;
+  lastError: string | undefined;
+}
+
 interface InformerEntry {
   readonly name: string;
   readonly informer: Cache<KubernetesObject>;
-  synced: boolean;
-  lastError: string | undefined;
+  readonly state: SyncState;
 }
 
 function errorText(error: unknown): string {
@@ -70,8 +74,24 @@ export class InformerSet {
   constructor(clients: KubeClients, istioNamespace: string, log: Logger, onChange: (kind: ChangeKind, object: KubernetesObject) => void) {
     this.log = log;
     const { config, core, apps, batch, admission, custom } = clients;
-    const add = <T extends KubernetesObject>(name: string, kind: ChangeKind, informer: Cache<T>): Cache<T> => {
-      const entry: InformerEntry = { name, informer, synced: false, lastError: undefined };
+    // An informer counts as synced only once its list succeeded; a failed list or watch unsyncs it. (The
+    // client's start() resolves even when the list fails, so it proves nothing.)
+    const add = <T extends KubernetesObject>(name: string, kind: ChangeKind, make: (listed: <L>(request: Promise<L>) => Promise<L>) => Cache<T>): Cache<T> => {
+      const state: SyncState = { synced: false, lastError: undefined };
+      const listed = async <L>(request: Promise<L>): Promise<L> => {
+        try {
+          const result = await request;
+          state.synced = true;
+          state.lastError = undefined;
+          return result;
+        } catch (error) {
+          state.synced = false;
+          state.lastError = errorText(error);
+          throw error;
+        }
+      };
+      const informer = make(listed);
+      const entry: InformerEntry = { name, informer, state };
       this.informers.push(entry);
       const notify = (object: T) => {
         onChange(kind, object);
@@ -79,40 +99,36 @@ export class InformerSet {
       informer.on('add', notify);
       informer.on('update', notify);
       informer.on('delete', notify);
-      informer.on('connect', () => {
-        entry.synced = true;
-        entry.lastError = undefined;
-      });
       informer.on('error', (error: unknown) => {
-        entry.synced = false;
-        entry.lastError = errorText(error);
+        state.synced = false;
+        state.lastError = errorText(error);
         this.restart(entry, error, RESTART_DELAY_MS.min);
       });
       return informer;
     };
-    const list = <T>(promise: Promise<T>) => promise as unknown as Promise<KubernetesListObject<never>>;
+    const asList = <T>(promise: Promise<T>) => promise as unknown as Promise<KubernetesListObject<never>>;
     this.caches = {
-      upgrades: add<RawUpgrade>('istioupgrades', 'upgrade', makeInformer(config, `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`, () =>
-        list(custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: PLURAL })),
+      upgrades: add<RawUpgrade>('istioupgrades', 'upgrade', (listed) => makeInformer(config, `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`, () =>
+        asList(listed(custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: PLURAL }))),
       )),
-      namespaces: add('namespaces', 'cluster', makeInformer(config, '/api/v1/namespaces', () => list(core.listNamespace()))),
-      deployments: add('deployments', 'cluster', makeInformer(config, '/apis/apps/v1/deployments', () => list(apps.listDeploymentForAllNamespaces()))),
-      statefulSets: add('statefulsets', 'cluster', makeInformer(config, '/apis/apps/v1/statefulsets', () => list(apps.listStatefulSetForAllNamespaces()))),
-      daemonSets: add('daemonsets', 'cluster', makeInformer(config, '/apis/apps/v1/daemonsets', () => list(apps.listDaemonSetForAllNamespaces()))),
-      replicaSets: add('replicasets', 'cluster', makeInformer(config, '/apis/apps/v1/replicasets', () => list(apps.listReplicaSetForAllNamespaces()))),
-      pods: add('pods', 'cluster', makeInformer(config, '/api/v1/pods', () => list(core.listPodForAllNamespaces()))),
-      jobs: add('jobs', 'cluster', makeInformer(config, '/apis/batch/v1/jobs', () => list(batch.listJobForAllNamespaces()))),
-      services: add('services', 'cluster', makeInformer(config, `/api/v1/namespaces/${istioNamespace}/services`, () => list(core.listNamespacedService({ namespace: istioNamespace })))),
-      mutatingWebhooks: add('mutatingwebhookconfigurations', 'cluster', makeInformer(
+      namespaces: add('namespaces', 'cluster', (listed) => makeInformer(config, '/api/v1/namespaces', () => asList(listed(core.listNamespace())))),
+      deployments: add('deployments', 'cluster', (listed) => makeInformer(config, '/apis/apps/v1/deployments', () => asList(listed(apps.listDeploymentForAllNamespaces())))),
+      statefulSets: add('statefulsets', 'cluster', (listed) => makeInformer(config, '/apis/apps/v1/statefulsets', () => asList(listed(apps.listStatefulSetForAllNamespaces())))),
+      daemonSets: add('daemonsets', 'cluster', (listed) => makeInformer(config, '/apis/apps/v1/daemonsets', () => asList(listed(apps.listDaemonSetForAllNamespaces())))),
+      replicaSets: add('replicasets', 'cluster', (listed) => makeInformer(config, '/apis/apps/v1/replicasets', () => asList(listed(apps.listReplicaSetForAllNamespaces())))),
+      pods: add('pods', 'cluster', (listed) => makeInformer(config, '/api/v1/pods', () => asList(listed(core.listPodForAllNamespaces())))),
+      jobs: add('jobs', 'cluster', (listed) => makeInformer(config, '/apis/batch/v1/jobs', () => asList(listed(batch.listJobForAllNamespaces())))),
+      services: add('services', 'cluster', (listed) => makeInformer(config, `/api/v1/namespaces/${istioNamespace}/services`, () => asList(listed(core.listNamespacedService({ namespace: istioNamespace }))))),
+      mutatingWebhooks: add('mutatingwebhookconfigurations', 'cluster', (listed) => makeInformer(
         config,
         '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations',
-        () => list(admission.listMutatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL })),
+        () => asList(listed(admission.listMutatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL }))),
         ISTIO_REV_LABEL,
       )),
-      validatingWebhooks: add('validatingwebhookconfigurations', 'cluster', makeInformer(
+      validatingWebhooks: add('validatingwebhookconfigurations', 'cluster', (listed) => makeInformer(
         config,
         '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
-        () => list(admission.listValidatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL })),
+        () => asList(listed(admission.listValidatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL }))),
         ISTIO_REV_LABEL,
       )),
     };
@@ -122,9 +138,8 @@ export class InformerSet {
     await Promise.all(this.informers.map(async (entry) => {
       try {
         await entry.informer.start();
-        entry.synced = true;
       } catch (error) {
-        entry.lastError = errorText(error);
+        entry.state.lastError = errorText(error);
         this.restart(entry, error, RESTART_DELAY_MS.min);
       }
     }));
@@ -132,11 +147,11 @@ export class InformerSet {
 
   /** True once every informer has listed at least once and is watching. */
   synced(): boolean {
-    return this.informers.every((i) => i.synced);
+    return this.informers.every((i) => i.state.synced);
   }
 
   unsynced(): string[] {
-    return this.informers.filter((i) => !i.synced).map((i) => (i.lastError === undefined ? i.name : `${i.name} (${i.lastError})`));
+    return this.informers.filter((i) => !i.state.synced).map((i) => (i.state.lastError === undefined ? i.name : `${i.name} (${i.state.lastError})`));
   }
 
   async stop(): Promise<void> {
@@ -150,11 +165,9 @@ export class InformerSet {
     setTimeout(() => {
       if (this.stopped) return;
       entry.informer.start().then(
-        () => {
-          entry.synced = true;
-        },
+        () => undefined,
         (again: unknown) => {
-          entry.lastError = errorText(again);
+          entry.state.lastError = errorText(again);
           this.restart(entry, again, Math.min(delayMs * 2, RESTART_DELAY_MS.max));
         },
       );
