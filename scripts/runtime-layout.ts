@@ -31,7 +31,8 @@ export function buildRuntimeLayout(keep = false): LayoutReport {
   try {
     execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')], { stdio: 'inherit' });
     for (const file of ['package.json', 'package-lock.json']) cpSync(join(ROOT, file), join(dir, file));
-    execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'inherit' });
+    // --offline: from the npm cache the full install just filled; the tests run in a network namespace with no way out.
+    execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'inherit' });
     execFileSync('sh', [join(ROOT, 'scripts', 'prune-node-modules.sh'), join(dir, 'node_modules')], { stdio: 'inherit' });
     const node = process.execPath;
     const start = (args: string[]) => spawnSync(node, ['dist/main.js', ...args], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });

@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ISTIO_NAMESPACE, ISTIO_REV_LABEL } from '../../src/api/constants.ts';
 import { InjectionProbe, type ProbeReport } from './support/injection-probe.ts';
-import { connect, exists, kubectl, type Kube } from './support/kube.ts';
-import { meshPods, podRevision, proxyImage, resetMesh, SAMPLE_WORKLOADS } from './support/mesh.ts';
-import { OperatorProcess, installOperatorManifests } from './support/operator.ts';
-import { generations, resetExporter, sampleSpec } from './support/scenario.ts';
-import { condition, createUpgrade, deleteAllUpgrades, getUpgrade, type LiveUpgrade } from './support/upgrades.ts';
+import { exists, kubectl, type Kube } from './support/kube.ts';
+import { meshPods, podRevision, proxyImage, SAMPLE_WORKLOADS } from './support/mesh.ts';
+import type { OperatorProcess } from './support/operator.ts';
+import { generations, sampleSpec, freshScenario } from './support/scenario.ts';
+import { condition, createUpgrade, getUpgrade, type LiveUpgrade } from './support/upgrades.ts';
 
 const NAME = 'happy-path';
 
@@ -23,14 +23,9 @@ describe('end to end: happy path', { timeout: 30 * 60_000 }, () => {
   let wallMs = 0;
 
   before(async () => {
-    kube = await connect();
-    await deleteAllUpgrades(kube);
-    await installOperatorManifests(kube);
-    await resetMesh(kube);
-    await resetExporter(kube);
+    ({ kube, operator } = await freshScenario('e2e-happy'));
     before0 = await generations(kube);
     jobPodUid = (await kube.core.listNamespacedPod({ namespace: 'foo', labelSelector: 'job-name=migrate' })).items[0]?.metadata?.uid;
-    operator = new OperatorProcess(kube, { kubeconfig: kube.info.kubeconfigPath, identity: 'e2e-happy' });
     operator.start();
     probe = new InjectionProbe(kube);
     await probe.start();

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ISTIO_REV_LABEL } from '../../src/api/constants.ts';
-import { connect, type Kube } from './support/kube.ts';
-import { GATEWAY, meshPods, podRevision, proxyImage, resetMesh, tagRevision } from './support/mesh.ts';
-import { OperatorProcess, installOperatorManifests } from './support/operator.ts';
-import { resetExporter, sampleSpec, setErrorRatio } from './support/scenario.ts';
-import { condition, createUpgrade, deleteAllUpgrades, waitForPhase, waitForUpgrade, type LiveUpgrade } from './support/upgrades.ts';
+import { type Kube } from './support/kube.ts';
+import { GATEWAY, meshPods, podRevision, proxyImage, tagRevision } from './support/mesh.ts';
+import type { OperatorProcess } from './support/operator.ts';
+import { resetExporter, sampleSpec, setErrorRatio, freshScenario } from './support/scenario.ts';
+import { condition, createUpgrade, waitForPhase, waitForUpgrade, type LiveUpgrade } from './support/upgrades.ts';
 
 const NAME = 'soak-failure';
 
@@ -17,12 +17,7 @@ describe('end to end: soak failure rolls back', { timeout: 20 * 60_000 }, () => 
   let ended: LiveUpgrade;
 
   before(async () => {
-    kube = await connect();
-    await deleteAllUpgrades(kube);
-    await installOperatorManifests(kube);
-    await resetMesh(kube);
-    await resetExporter(kube);
-    operator = new OperatorProcess(kube, { kubeconfig: kube.info.kubeconfigPath, identity: 'e2e-soak' });
+    ({ kube, operator } = await freshScenario('e2e-soak'));
     operator.start();
   });
 

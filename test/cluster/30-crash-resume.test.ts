@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { UPGRADE_LABEL } from '../../src/api/constants.ts';
-import { connect, type Kube } from './support/kube.ts';
-import { resetMesh, SAMPLE_WORKLOADS } from './support/mesh.ts';
-import { OPERATOR_NAMESPACE, OperatorProcess, installOperatorManifests } from './support/operator.ts';
-import { generations, resetExporter, sampleSpec } from './support/scenario.ts';
-import { createUpgrade, deleteAllUpgrades, getUpgrade, waitForPhase, waitForUpgrade } from './support/upgrades.ts';
+import { type Kube } from './support/kube.ts';
+import { SAMPLE_WORKLOADS } from './support/mesh.ts';
+import { OPERATOR_NAMESPACE, OperatorProcess } from './support/operator.ts';
+import { generations, sampleSpec, freshScenario } from './support/scenario.ts';
+import { createUpgrade, getUpgrade, waitForPhase, waitForUpgrade } from './support/upgrades.ts';
 
 const NAME = 'crash-resume';
 
@@ -18,11 +18,7 @@ describe('end to end: crash and resume', { timeout: 20 * 60_000 }, () => {
   const kills: string[] = [];
 
   before(async () => {
-    kube = await connect();
-    await deleteAllUpgrades(kube);
-    await installOperatorManifests(kube);
-    await resetMesh(kube);
-    await resetExporter(kube);
+    ({ kube } = await freshScenario('e2e-crash-0'));
     before0 = await generations(kube);
   });
 

@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApiException } from '@kubernetes/client-node';
-import { connect, sleep, type Kube } from './support/kube.ts';
-import { resetMesh, revisionInstalled, tagRevision } from './support/mesh.ts';
-import { OPERATOR_NAMESPACE, OperatorProcess, installOperatorManifests } from './support/operator.ts';
-import { generations, sampleSpec } from './support/scenario.ts';
+import { sleep, type Kube } from './support/kube.ts';
+import { revisionInstalled, tagRevision } from './support/mesh.ts';
+import type { OperatorProcess } from './support/operator.ts';
+import { OPERATOR_NAMESPACE } from './support/operator.ts';
+import { generations, sampleSpec, freshScenario } from './support/scenario.ts';
 import { condition, createUpgrade, deleteAllUpgrades, getUpgrade, patchUpgrade, waitForPhase, waitForUpgrade } from './support/upgrades.ts';
 
 async function rejection(request: () => Promise<unknown>): Promise<string> {
@@ -26,12 +27,8 @@ describe('end to end: bad input', { timeout: 20 * 60_000 }, () => {
   let before0: Map<string, number>;
 
   before(async () => {
-    kube = await connect();
-    await deleteAllUpgrades(kube);
-    await installOperatorManifests(kube);
-    await resetMesh(kube);
+    ({ kube, operator } = await freshScenario('e2e-bad-input'));
     before0 = await generations(kube);
-    operator = new OperatorProcess(kube, { kubeconfig: kube.info.kubeconfigPath, identity: 'e2e-bad-input' });
     operator.start();
   });
 

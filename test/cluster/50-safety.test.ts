@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ISTIO_REV_LABEL } from '../../src/api/constants.ts';
-import { connect, ignoreNotFound, sleep, waitFor, type Kube } from './support/kube.ts';
-import { podRevision, resetMesh, revisionInstalled } from './support/mesh.ts';
-import { OperatorProcess, installOperatorManifests } from './support/operator.ts';
-import { sampleSpec } from './support/scenario.ts';
-import { condition, createUpgrade, deleteAllUpgrades, getUpgrade, waitForPhase, waitForUpgrade } from './support/upgrades.ts';
+import { ignoreNotFound, sleep, waitFor, type Kube } from './support/kube.ts';
+import { podRevision, revisionInstalled } from './support/mesh.ts';
+import type { OperatorProcess } from './support/operator.ts';
+import { sampleSpec, freshScenario } from './support/scenario.ts';
+import { condition, createUpgrade, getUpgrade, waitForPhase, waitForUpgrade } from './support/upgrades.ts';
 
 const NAME = 'safety';
 const LEGACY = 'legacy';
@@ -17,10 +17,7 @@ describe('end to end: a pinned pod blocks the uninstall', { timeout: 20 * 60_000
   let operator: OperatorProcess;
 
   before(async () => {
-    kube = await connect();
-    await deleteAllUpgrades(kube);
-    await installOperatorManifests(kube);
-    await resetMesh(kube);
+    ({ kube, operator } = await freshScenario('e2e-safety'));
     await ignoreNotFound(() => kube.core.deleteNamespace({ name: LEGACY }));
     await waitFor('legacy namespace gone', async () => !(await kube.core.listNamespace()).items.some((n) => n.metadata?.name === LEGACY), 120_000, 1000);
     await kube.core.createNamespace({ body: { metadata: { name: LEGACY } } });
@@ -34,7 +31,6 @@ describe('end to end: a pinned pod blocks the uninstall', { timeout: 20 * 60_000
     });
     const pod = await kube.core.readNamespacedPod({ name: 'legacy-client', namespace: LEGACY });
     assert.equal(podRevision(pod), istioOldRevision, 'the old istiod injected the pinned pod');
-    operator = new OperatorProcess(kube, { kubeconfig: kube.info.kubeconfigPath, identity: 'e2e-safety' });
     operator.start();
   });
 

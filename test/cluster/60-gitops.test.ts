@@ -2,11 +2,12 @@
 // once the operator waits for it, and removes the old one when the operator asks.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connect, type Kube } from './support/kube.ts';
-import { installRevision, resetMesh, tagRevision, uninstallRevision } from './support/mesh.ts';
-import { OPERATOR_NAMESPACE, OperatorProcess, installOperatorManifests } from './support/operator.ts';
-import { sampleSpec } from './support/scenario.ts';
-import { condition, createUpgrade, deleteAllUpgrades, getUpgrade, waitForPhase, waitForUpgrade } from './support/upgrades.ts';
+import { type Kube } from './support/kube.ts';
+import { installRevision, tagRevision, uninstallRevision } from './support/mesh.ts';
+import type { OperatorProcess } from './support/operator.ts';
+import { OPERATOR_NAMESPACE } from './support/operator.ts';
+import { sampleSpec, freshScenario } from './support/scenario.ts';
+import { condition, createUpgrade, getUpgrade, waitForPhase, waitForUpgrade } from './support/upgrades.ts';
 
 const NAME = 'gitops';
 
@@ -15,11 +16,7 @@ describe('end to end: GitOps (installer mode external)', { timeout: 20 * 60_000 
   let operator: OperatorProcess;
 
   before(async () => {
-    kube = await connect();
-    await deleteAllUpgrades(kube);
-    await installOperatorManifests(kube);
-    await resetMesh(kube);
-    operator = new OperatorProcess(kube, { kubeconfig: kube.info.kubeconfigPath, identity: 'e2e-gitops' });
+    ({ kube, operator } = await freshScenario('e2e-gitops'));
     operator.start();
   });
 

@@ -3,11 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { APPROVE_ANNOTATION } from '../../src/api/constants.ts';
-import { connect, kubectl, sleep, type Kube } from './support/kube.ts';
-import { resetMesh } from './support/mesh.ts';
-import { OperatorProcess, installOperatorManifests } from './support/operator.ts';
-import { generations, sampleSpec } from './support/scenario.ts';
-import { condition, createUpgrade, deleteAllUpgrades, getUpgrade, patchUpgrade, waitForPhase, waitForUpgrade } from './support/upgrades.ts';
+import { kubectl, sleep, type Kube } from './support/kube.ts';
+import type { OperatorProcess } from './support/operator.ts';
+import { generations, sampleSpec, freshScenario } from './support/scenario.ts';
+import { condition, createUpgrade, getUpgrade, patchUpgrade, waitForPhase, waitForUpgrade } from './support/upgrades.ts';
 
 const NAME = 'pause-approval';
 
@@ -16,11 +15,7 @@ describe('end to end: pause and approval', { timeout: 20 * 60_000 }, () => {
   let operator: OperatorProcess;
 
   before(async () => {
-    kube = await connect();
-    await deleteAllUpgrades(kube);
-    await installOperatorManifests(kube);
-    await resetMesh(kube);
-    operator = new OperatorProcess(kube, { kubeconfig: kube.info.kubeconfigPath, identity: 'e2e-pause' });
+    ({ kube, operator } = await freshScenario('e2e-pause'));
     operator.start();
   });
 

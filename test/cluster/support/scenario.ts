@@ -1,8 +1,10 @@
 // What every end-to-end scenario shares: the upgrade spec of the sample mesh, exporter control, snapshots
 // of workload generations (a restart bumps the pod template, so the generation says how often it happened).
 import type { IstioUpgradeSpecInput } from '../../../src/api/schema.ts';
-import { APP_NAMESPACES, GATEWAY, SAMPLE_WORKLOADS } from './mesh.ts';
-import type { Kube } from './kube.ts';
+import { APP_NAMESPACES, GATEWAY, SAMPLE_WORKLOADS, resetMesh } from './mesh.ts';
+import { connect, type Kube } from './kube.ts';
+import { OperatorProcess, installOperatorManifests } from './operator.ts';
+import { deleteAllUpgrades } from './upgrades.ts';
 
 export const ERROR_RATIO_QUERY =
   'sum(rate(istio_requests_total{response_code=~"5..",destination_workload_namespace=~"{{namespaces}}"}[10s])) / sum(rate(istio_requests_total{destination_workload_namespace=~"{{namespaces}}"}[10s]))';
@@ -47,3 +49,16 @@ export async function generations(kube: Kube): Promise<Map<string, number>> {
 }
 
 export { APP_NAMESPACES };
+
+/**
+ * The starting point of every scenario: no IstioUpgrade, the operator's CRD and RBAC applied, the sample mesh
+ * fresh on the old revision, the exporter at 0 % errors, and an operator (not yet started) as cluster admin.
+ */
+export async function freshScenario(identity: string): Promise<{ kube: Kube; operator: OperatorProcess }> {
+  const kube = await connect();
+  await deleteAllUpgrades(kube);
+  await installOperatorManifests(kube);
+  await resetMesh(kube);
+  await resetExporter(kube);
+  return { kube, operator: new OperatorProcess(kube, { kubeconfig: kube.info.kubeconfigPath, identity }) };
+}
