@@ -5,11 +5,11 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { clusterInfo, ensureClusterUp, insideNetns } from '../hack/cluster/cluster.ts';
-import { connect, kubectl, sleep, type Kube } from '../test/cluster/support/kube.ts';
-import { resetMesh, tagRevision } from '../test/cluster/support/mesh.ts';
-import { OperatorProcess, installOperatorManifests } from '../test/cluster/support/operator.ts';
-import { resetExporter, sampleSpec } from '../test/cluster/support/scenario.ts';
-import { condition, createUpgrade, deleteAllUpgrades, getUpgrade, type LiveUpgrade } from '../test/cluster/support/upgrades.ts';
+import { connect, kubectl, sleep, type Kube } from '../hack/e2e/kube.ts';
+import { resetMesh, tagRevision } from '../hack/e2e/mesh.ts';
+import { OperatorProcess, installOperatorManifests } from '../hack/e2e/operator.ts';
+import { resetExporter, sampleSpec } from '../hack/e2e/scenario.ts';
+import { condition, createUpgrade, deleteAllUpgrades, getUpgrade, type LiveUpgrade } from '../hack/e2e/upgrades.ts';
 
 const NAME = 'demo-upgrade';
 const TERMINAL = new Set(['Succeeded', 'RolledBack', 'Failed']);

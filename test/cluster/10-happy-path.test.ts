@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ISTIO_NAMESPACE, ISTIO_REV_LABEL } from '../../src/api/constants.ts';
-import { InjectionProbe, type ProbeReport } from './support/injection-probe.ts';
-import { exists, kubectl, type Kube } from './support/kube.ts';
-import { meshPods, podRevision, proxyImage, SAMPLE_WORKLOADS } from './support/mesh.ts';
-import type { OperatorProcess } from './support/operator.ts';
-import { generations, sampleSpec, freshScenario } from './support/scenario.ts';
-import { condition, createUpgrade, getUpgrade, type LiveUpgrade } from './support/upgrades.ts';
+import { InjectionProbe, type ProbeReport } from '../../hack/e2e/injection-probe.ts';
+import { exists, kubectl, type Kube } from '../../hack/e2e/kube.ts';
+import { meshPods, podRevision, proxyImage, SAMPLE_WORKLOADS } from '../../hack/e2e/mesh.ts';
+import type { OperatorProcess } from '../../hack/e2e/operator.ts';
+import { generations, sampleSpec, freshScenario } from '../../hack/e2e/scenario.ts';
+import { condition, createUpgrade, getUpgrade, type LiveUpgrade } from '../../hack/e2e/upgrades.ts';
 
 const NAME = 'happy-path';
 

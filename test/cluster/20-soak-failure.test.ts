@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ISTIO_REV_LABEL } from '../../src/api/constants.ts';
-import { type Kube } from './support/kube.ts';
-import { GATEWAY, meshPods, podRevision, proxyImage, tagRevision } from './support/mesh.ts';
-import type { OperatorProcess } from './support/operator.ts';
-import { resetExporter, sampleSpec, setErrorRatio, freshScenario } from './support/scenario.ts';
-import { condition, createUpgrade, waitForPhase, waitForUpgrade, type LiveUpgrade } from './support/upgrades.ts';
+import { type Kube } from '../../hack/e2e/kube.ts';
+import { GATEWAY, meshPods, podRevision, proxyImage, tagRevision } from '../../hack/e2e/mesh.ts';
+import type { OperatorProcess } from '../../hack/e2e/operator.ts';
+import { resetExporter, sampleSpec, setErrorRatio, freshScenario } from '../../hack/e2e/scenario.ts';
+import { condition, createUpgrade, waitForPhase, waitForUpgrade, type LiveUpgrade } from '../../hack/e2e/upgrades.ts';
 
 const NAME = 'soak-failure';
 

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { UPGRADE_LABEL } from '../../src/api/constants.ts';
-import { type Kube } from './support/kube.ts';
-import { SAMPLE_WORKLOADS } from './support/mesh.ts';
-import { OPERATOR_NAMESPACE, OperatorProcess } from './support/operator.ts';
-import { generations, sampleSpec, freshScenario } from './support/scenario.ts';
-import { createUpgrade, getUpgrade, waitForPhase, waitForUpgrade } from './support/upgrades.ts';
+import { type Kube } from '../../hack/e2e/kube.ts';
+import { SAMPLE_WORKLOADS } from '../../hack/e2e/mesh.ts';
+import { OPERATOR_NAMESPACE, OperatorProcess } from '../../hack/e2e/operator.ts';
+import { generations, sampleSpec, freshScenario } from '../../hack/e2e/scenario.ts';
+import { createUpgrade, getUpgrade, waitForPhase, waitForUpgrade } from '../../hack/e2e/upgrades.ts';
 
 const NAME = 'crash-resume';
 

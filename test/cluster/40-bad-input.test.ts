@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApiException } from '@kubernetes/client-node';
-import { sleep, type Kube } from './support/kube.ts';
-import { revisionInstalled, tagRevision } from './support/mesh.ts';
-import type { OperatorProcess } from './support/operator.ts';
-import { OPERATOR_NAMESPACE } from './support/operator.ts';
-import { generations, sampleSpec, freshScenario } from './support/scenario.ts';
-import { condition, createUpgrade, deleteAllUpgrades, getUpgrade, patchUpgrade, waitForPhase, waitForUpgrade } from './support/upgrades.ts';
+import { sleep, type Kube } from '../../hack/e2e/kube.ts';
+import { revisionInstalled, tagRevision } from '../../hack/e2e/mesh.ts';
+import type { OperatorProcess } from '../../hack/e2e/operator.ts';
+import { OPERATOR_NAMESPACE } from '../../hack/e2e/operator.ts';
+import { generations, sampleSpec, freshScenario } from '../../hack/e2e/scenario.ts';
+import { condition, createUpgrade, deleteAllUpgrades, getUpgrade, patchUpgrade, waitForPhase, waitForUpgrade } from '../../hack/e2e/upgrades.ts';
 
 async function rejection(request: () => Promise<unknown>): Promise<string> {
   try {

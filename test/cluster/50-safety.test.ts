@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ISTIO_REV_LABEL } from '../../src/api/constants.ts';
-import { ignoreNotFound, sleep, waitFor, type Kube } from './support/kube.ts';
-import { podRevision, revisionInstalled } from './support/mesh.ts';
-import type { OperatorProcess } from './support/operator.ts';
-import { sampleSpec, freshScenario } from './support/scenario.ts';
-import { condition, createUpgrade, getUpgrade, waitForPhase, waitForUpgrade } from './support/upgrades.ts';
+import { ignoreNotFound, sleep, waitFor, type Kube } from '../../hack/e2e/kube.ts';
+import { podRevision, revisionInstalled } from '../../hack/e2e/mesh.ts';
+import type { OperatorProcess } from '../../hack/e2e/operator.ts';
+import { sampleSpec, freshScenario } from '../../hack/e2e/scenario.ts';
+import { condition, createUpgrade, getUpgrade, waitForPhase, waitForUpgrade } from '../../hack/e2e/upgrades.ts';
 
 const NAME = 'safety';
 const LEGACY = 'legacy';

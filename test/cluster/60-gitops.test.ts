@@ -2,12 +2,12 @@
 // once the operator waits for it, and removes the old one when the operator asks.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Kube } from './support/kube.ts';
-import { installRevision, tagRevision, uninstallRevision } from './support/mesh.ts';
-import type { OperatorProcess } from './support/operator.ts';
-import { OPERATOR_NAMESPACE } from './support/operator.ts';
-import { sampleSpec, freshScenario } from './support/scenario.ts';
-import { condition, createUpgrade, getUpgrade, waitForPhase, waitForUpgrade } from './support/upgrades.ts';
+import { type Kube } from '../../hack/e2e/kube.ts';
+import { installRevision, tagRevision, uninstallRevision } from '../../hack/e2e/mesh.ts';
+import type { OperatorProcess } from '../../hack/e2e/operator.ts';
+import { OPERATOR_NAMESPACE } from '../../hack/e2e/operator.ts';
+import { sampleSpec, freshScenario } from '../../hack/e2e/scenario.ts';
+import { condition, createUpgrade, getUpgrade, waitForPhase, waitForUpgrade } from '../../hack/e2e/upgrades.ts';
 
 const NAME = 'gitops';
 

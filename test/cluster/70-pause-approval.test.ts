@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { APPROVE_ANNOTATION } from '../../src/api/constants.ts';
-import { kubectl, sleep, type Kube } from './support/kube.ts';
-import type { OperatorProcess } from './support/operator.ts';
-import { generations, sampleSpec, freshScenario } from './support/scenario.ts';
-import { condition, createUpgrade, getUpgrade, patchUpgrade, waitForPhase, waitForUpgrade } from './support/upgrades.ts';
+import { kubectl, sleep, type Kube } from '../../hack/e2e/kube.ts';
+import type { OperatorProcess } from '../../hack/e2e/operator.ts';
+import { generations, sampleSpec, freshScenario } from '../../hack/e2e/scenario.ts';
+import { condition, createUpgrade, getUpgrade, patchUpgrade, waitForPhase, waitForUpgrade } from '../../hack/e2e/upgrades.ts';
 
 const NAME = 'pause-approval';
 

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import yaml from 'js-yaml';
-import { connect, kubectl, sleep, waitFor, type Kube } from './support/kube.ts';
-import { resetMesh } from './support/mesh.ts';
-import { OPERATOR_NAMESPACE, OperatorProcess, deployManifests, installOperatorManifests, serviceAccountKubeconfig } from './support/operator.ts';
-import { sampleSpec } from './support/scenario.ts';
-import { condition, createUpgrade, deleteAllUpgrades, deleteUpgrade, getUpgrade, waitForPhase } from './support/upgrades.ts';
+import { connect, kubectl, sleep, waitFor, type Kube } from '../../hack/e2e/kube.ts';
+import { resetMesh } from '../../hack/e2e/mesh.ts';
+import { OPERATOR_NAMESPACE, OperatorProcess, deployManifests, installOperatorManifests, serviceAccountKubeconfig } from '../../hack/e2e/operator.ts';
+import { sampleSpec } from '../../hack/e2e/scenario.ts';
+import { condition, createUpgrade, deleteAllUpgrades, deleteUpgrade, getUpgrade, waitForPhase } from '../../hack/e2e/upgrades.ts';
 
 interface Rule {
   apiGroups: string[];

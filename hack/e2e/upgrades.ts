@@ -1,6 +1,6 @@
-// Creating, reading and waiting for IstioUpgrades in the end-to-end tests.
-import { API_GROUP, API_VERSION, PLURAL } from '../../../src/api/constants.ts';
-import type { IstioUpgradeSpecInput, IstioUpgradeStatus, Phase } from '../../../src/api/schema.ts';
+// Creating, reading and waiting for IstioUpgrades (end-to-end harness: test/cluster and npm run demo).
+import { API_GROUP, API_VERSION, PLURAL } from '../../src/api/constants.ts';
+import type { IstioUpgradeSpecInput, IstioUpgradeStatus, Phase } from '../../src/api/schema.ts';
 import { ignoreNotFound, kubectl, waitFor, type Kube } from './kube.ts';
 
 export interface LiveUpgrade {

@@ -1,6 +1,6 @@
 // What every end-to-end scenario shares: the upgrade spec of the sample mesh, exporter control, snapshots
 // of workload generations (a restart bumps the pod template, so the generation says how often it happened).
-import type { IstioUpgradeSpecInput } from '../../../src/api/schema.ts';
+import type { IstioUpgradeSpecInput } from '../../src/api/schema.ts';
 import { APP_NAMESPACES, GATEWAY, SAMPLE_WORKLOADS, resetMesh } from './mesh.ts';
 import { connect, type Kube } from './kube.ts';
 import { OperatorProcess, installOperatorManifests } from './operator.ts';

@@ -1,7 +1,7 @@
 // Creates a short-lived pod in a namespace on the tag every second and records whether the API server
 // admitted it and the real istiod injected it: during an upgrade, injection must never break.
 import type { V1Pod } from '@kubernetes/client-node';
-import { ISTIO_REV_LABEL } from '../../../src/api/constants.ts';
+import { ISTIO_REV_LABEL } from '../../src/api/constants.ts';
 import { podRevision } from './mesh.ts';
 import { ignoreNotFound, sleep, type Kube } from './kube.ts';
 

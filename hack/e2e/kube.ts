@@ -1,4 +1,4 @@
-// Small helpers over the API for the end-to-end tests: typed clients, kubectl, waiting.
+// Small helpers over the API for the end-to-end harness (test/cluster and npm run demo): typed clients, kubectl, waiting.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
@@ -11,7 +11,7 @@ import {
   RbacAuthorizationV1Api,
   ApiException,
 } from '@kubernetes/client-node';
-import { clusterInfo, ensureClusterUp, insideNetns, type ClusterInfo } from '../../../hack/cluster/cluster.ts';
+import { clusterInfo, ensureClusterUp, insideNetns, type ClusterInfo } from '../cluster/cluster.ts';
 
 const run = promisify(execFile);
 

@@ -9,8 +9,8 @@ import { applyObjects } from './mesh.ts';
 import { kubectl, waitFor, type Kube } from './kube.ts';
 
 export const OPERATOR_NAMESPACE = 'istio-upgrade-operator';
-const MAIN = fileURLToPath(new URL('../../../src/main.ts', import.meta.url));
-const DEPLOY = fileURLToPath(new URL('../../../deploy', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const DEPLOY = fileURLToPath(new URL('../../deploy', import.meta.url));
 
 /** deploy/ rendered by kustomize, minus what a local process replaces (its Deployment, PDB, Service). */
 export async function deployManifests(kube: Kube): Promise<object[]> {
