@@ -80,8 +80,13 @@ const netns = clusterInfo().netns;
 if (insideNetns(netns)) {
   process.exit(await demo());
 } else {
-  // Everything runs inside the cluster's isolated network namespace: boot it, then re-run this script there.
-  const cluster = await ensureClusterUp();
+  // Everything runs inside the cluster's isolated network namespace: boot it (showing its progress: the first
+  // build takes ~20 minutes), then re-run this script there.
+  const cluster = await ensureClusterUp({
+    log: (line) => {
+      console.error(`[cluster] ${line}`);
+    },
+  });
   const result = spawnSync('ip', ['netns', 'exec', cluster.netns, 'env', ...Object.entries(cluster.env).map(([k, v]) => `${k}=${v}`), process.execPath, fileURLToPath(import.meta.url)], { stdio: 'inherit' });
   process.exit(result.status ?? 1);
 }

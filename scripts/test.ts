@@ -28,8 +28,13 @@ for (const [label, command, args] of [
 }
 
 // The hermetic cluster (built from pinned Go modules on first use; reused when already up). Every test runs
-// inside its network namespace, one file at a time: the cluster tests share one cluster.
-const cluster = await ensureClusterUp();
+// inside its network namespace, one file at a time: the cluster tests share one cluster. Its progress (the first
+// build takes ~20 minutes: one line per component) goes to stderr.
+const cluster = await ensureClusterUp({
+  log: (line) => {
+    console.error(`[cluster] ${line}`);
+  },
+});
 console.log(`cluster ${cluster.name} up (network namespace ${cluster.netns})`);
 let status = 1;
 try {

@@ -1,25 +1,42 @@
 // The pinned binaries: hack/build/build-binaries.sh (skipped when up to date) and the cluster's bin dir of
 // stable names.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { closeSync, existsSync, mkdirSync, openSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { REPO_ROOT, type ClusterInfo } from './paths.ts';
 
-export function buildBinaries(info: ClusterInfo, opts: { verboseBuild?: boolean }, log: (l: string) => void): void {
+const BUILD_SCRIPT = join(REPO_ROOT, 'hack', 'build', 'build-binaries.sh');
+
+/**
+ * Runs hack/build/build-binaries.sh. Its full output (go's included) goes to `logFile`, and only its progress
+ * lines, which it writes to fd 3 (IUO_BUILD_PROGRESS_FD), go to `log`: one per component as it starts and ends,
+ * with the elapsed time and the expected total; one line in all when everything is up to date. With `verbose`
+ * the full output goes to stderr instead (progress lines included) and nothing to the log file.
+ */
+async function runBuildScript(logFile: string, verbose: boolean, log: (l: string) => void): Promise<void> {
+  const fd = verbose ? undefined : openSync(logFile, 'w');
+  try {
+    const child =
+      fd === undefined
+        ? spawn('bash', [BUILD_SCRIPT], { stdio: ['ignore', 2, 2], env: process.env })
+        : spawn('bash', [BUILD_SCRIPT], { stdio: ['ignore', fd, fd, 'pipe'], env: { ...process.env, IUO_BUILD_PROGRESS_FD: '3', IUO_BUILD_LOG: logFile } });
+    const progress = child.stdio[3];
+    if (progress instanceof Readable) createInterface({ input: progress, crlfDelay: Infinity }).on('line', log);
+    const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+    if (code !== 0) throw new Error(`hack/build/build-binaries.sh failed (exit ${code ?? signal ?? '?'}); see ${verbose ? 'the output above' : logFile}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export async function buildBinaries(info: ClusterInfo, verbose: boolean, log: (l: string) => void): Promise<void> {
   if (process.env['IUO_SKIP_BUILD'] === '1') {
     log('IUO_SKIP_BUILD=1: not running hack/build/build-binaries.sh');
   } else {
-    const logFile = join(info.logsDir, 'build.log');
-    const fd = openSync(logFile, 'w');
-    try {
-      const r = spawnSync('bash', [join(REPO_ROOT, 'hack', 'build', 'build-binaries.sh')], {
-        stdio: opts.verboseBuild ? ['ignore', 2, 2] : ['ignore', fd, fd],
-        env: process.env,
-      });
-      if (r.status !== 0) throw new Error(`hack/build/build-binaries.sh failed (exit ${r.status ?? r.signal ?? '?'}); see ${logFile}`);
-    } finally {
-      closeSync(fd);
-    }
+    await runBuildScript(join(info.logsDir, 'build.log'), verbose, log);
   }
   for (const [what, dir, files, required] of [
     ['kubernetes', info.binDirs.k8s, ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'], true],

@@ -15,7 +15,10 @@ import { apiReady, daemonPid } from './status.ts';
 export interface Options {
   /** Print progress lines (the CLI passes console.error). */
   log?: (line: string) => void;
-  /** Show build output (hack/build/build-binaries.sh) on stderr instead of only in logs/build.log. */
+  /**
+   * Show the full build output (hack/build/build-binaries.sh) on stderr instead of writing it to logs/build.log
+   * and passing only its progress lines (one per component as it starts and ends) to `log`.
+   */
   verboseBuild?: boolean;
 }
 
@@ -42,8 +45,8 @@ async function upUnlocked(opts: Options): Promise<ClusterInfo> {
   mkdirSync(p.logsDir, { recursive: true });
   mkdirSync(p.pidsDir, { recursive: true });
 
-  log('building/checking pinned binaries (hack/build/build-binaries.sh)...');
-  buildBinaries(info, opts, log);
+  // A cold build takes ~20 minutes: its progress lines are shown even to a caller that passed no log.
+  await buildBinaries(info, opts.verboseBuild === true, opts.log ?? ((line) => process.stderr.write(`[cluster] ${line}\n`)));
   linkBinDir(info);
   await ensurePrometheusInstalled(info, log);
 
