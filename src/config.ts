@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_ISTIO_NAMESPACE } from './api/constants.ts';
 import { DURATION_PATTERN } from './api/schema.ts';
 import { parseDuration } from './core/duration.ts';
 
@@ -84,7 +85,7 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   const raw = {
     kubeconfig: values.kubeconfig ?? (env.KUBECONFIG === '' ? undefined : env.KUBECONFIG),
     namespace: values.namespace ?? env.POD_NAMESPACE ?? 'istio-upgrade-operator',
-    istioNamespace: values['istio-namespace'] ?? 'istio-system',
+    istioNamespace: values['istio-namespace'] ?? DEFAULT_ISTIO_NAMESPACE,
     installerServiceAccount: values['installer-service-account'] ?? 'istio-upgrade-installer',
     installerTimeoutMs: values['installer-timeout'] ?? '30m',
     leaderElect: values['leader-elect'] ?? 'true',

@@ -36,8 +36,8 @@ async function run(config: Config): Promise<void> {
   log.info({ version: version(), kubernetesVersion, namespace: config.namespace, leaderElect: config.leaderElect }, 'starting');
 
   const queue = new WorkQueue();
-  const informers = new InformerSet(clients, config.istioNamespace, log, (kind, object) => {
-    controller.onChange(kind, object);
+  const informers = new InformerSet(clients, config.istioNamespace, (change) => {
+    controller.onChange(change);
   });
   const installer = { namespace: config.namespace, serviceAccount: config.installerServiceAccount, activeDeadlineSeconds: Math.round(config.installerTimeoutMs / 1000) };
   const reconciler = new Reconciler({
@@ -73,7 +73,7 @@ async function run(config: Config): Promise<void> {
     await controller.stop();
     await elector?.stop();
     metrics.leader.set(0);
-    await informers.stop();
+    informers.stop();
     await new Promise<void>((resolve) => server.close(() => {
       resolve();
     }));

@@ -1,6 +1,6 @@
 // The sample mesh of the end-to-end harness (test/cluster and npm run demo) and the Istio control planes under it.
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { ISTIO_NAMESPACE, ISTIO_REV_LABEL, ISTIO_TAG_LABEL, SIDECAR_STATUS_ANNOTATION } from '../../src/api/constants.ts';
+import { DEFAULT_ISTIO_NAMESPACE as ISTIO_NAMESPACE, ISTIO_REV_LABEL, ISTIO_TAG_LABEL, SIDECAR_STATUS_ANNOTATION } from '../../src/api/constants.ts';
 import { injectedRevision } from '../../src/kube/to-observed.ts';
 import { exists, ignoreNotFound, istioctl, kubectl, waitFor, type Kube } from './kube.ts';
 

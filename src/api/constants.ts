@@ -1,4 +1,4 @@
-// Names shared by the API, the planner and the cluster I/O. The CRD identity is the public contract (DESIGN.md §2).
+// Names shared by the API, the planner and the cluster I/O. The CRD identity is the public contract.
 
 export const API_GROUP = 'istioupgrade.dev';
 export const API_VERSION = 'v1alpha1';
@@ -25,5 +25,6 @@ export const SIDECAR_INJECT_LABEL = 'sidecar.istio.io/inject';
 export const SIDECAR_STATUS_ANNOTATION = 'sidecar.istio.io/status';
 export const ISTIO_PROXY_CONTAINER = 'istio-proxy';
 
-export const ISTIO_NAMESPACE = 'istio-system';
+/** Where Istio's control plane lives unless configured otherwise (and what upstream names tags relative to). */
+export const DEFAULT_ISTIO_NAMESPACE = 'istio-system';
 export const DEFAULT_TAG = 'default';

@@ -114,6 +114,9 @@ export const WaveSchema = z
       .boolean()
       .default(false)
       .meta({ description: 'Wait before this wave until the IstioUpgrade has annotation istioupgrade.dev/approve=<wave name>.' }),
+    tag: dnsLabel
+      .optional()
+      .meta({ description: 'The tag whose namespaces this wave restarts (spec.tag or one of spec.additionalTags; default spec.tag). The first wave of an additional tag moves that tag, after the previous soak passed.' }),
   })
   .meta({
     'x-kubernetes-validations': [
@@ -133,12 +136,16 @@ export const RolloutSchema = z
         'x-kubernetes-validations': [
           { rule: 'self.all(w, self.exists_one(o, o.name == w.name))', message: 'wave names must be unique' },
           {
-            rule: 'self.all(w, has(w.namespaces) || has(w.namespaceSelector) || w == self[size(self) - 1])',
-            message: 'only the last wave may omit namespaces and namespaceSelector (it takes every remaining namespace)',
+            rule: 'self.all(w, has(w.namespaces) || has(w.namespaceSelector) || self.filter(o, (has(o.tag) ? o.tag : "") == (has(w.tag) ? w.tag : ""))[size(self.filter(o, (has(o.tag) ? o.tag : "") == (has(w.tag) ? w.tag : ""))) - 1] == w)',
+            message: 'only the last wave of each tag may omit namespaces and namespaceSelector (it takes every remaining namespace of its tag)',
           },
         ],
       }),
     excludeNamespaces: z.array(dnsLabel).max(1000).default([]).meta({ description: 'Namespaces never restarted by any wave.' }),
+    adoptPinnedNamespaces: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Namespaces labelled istio.io/rev=<old revision> are relabelled istio.io/rev=<tag> in their wave and restarted (the migration to revision tags). Default: they are left alone, reported, and block the uninstall.' }),
     workloadTimeout: duration('10m').meta({ description: 'How long a restarted workload (or a freshly installed istiod) may take to come up on the new revision.' }),
   })
   .prefault({});
@@ -158,6 +165,11 @@ export const IstioUpgradeSpecSchema = z
       .meta({ description: 'Target Istio version X.Y.Z.' }),
     revision: dnsLabel.optional().meta({ description: "Revision to install; default is version with '.' replaced by '-'." }),
     tag: dnsLabel.default('default').meta({ description: 'The revision tag to move.' }),
+    additionalTags: z
+      .array(dnsLabel)
+      .max(10)
+      .default([])
+      .meta({ description: 'Further tags on the old revision moved by this upgrade, each at the start of the first wave that names it (rollout.waves[].tag), e.g. prod-stable after prod-canary.' }),
     fromRevision: dnsLabel.optional().meta({ description: 'Revision being replaced; default is the revision the tag points at when the upgrade starts.' }),
     installer: InstallerSchema,
     precheck: z
@@ -174,7 +186,15 @@ export const IstioUpgradeSpecSchema = z
       .meta({ description: 'Gateway Deployments restarted in place after the tag switch.' }),
     rollout: RolloutSchema,
     soak: SoakSchema,
-    rollback: z.object({ automatic: z.boolean().default(true).meta({ description: 'On a failure after the precheck, move the tag back and restart what moved.' }) }).prefault({}),
+    rollback: z
+      .object({
+        automatic: z.boolean().default(true).meta({ description: 'On a failure after the precheck, move the tag back and restart what moved.' }),
+        removeNewRevision: z
+          .boolean()
+          .default(false)
+          .meta({ description: 'After a complete rollback, uninstall the new revision (istioctl mode; only when nothing uses it).' }),
+      })
+      .prefault({}),
     uninstall: z
       .object({
         enabled: z.boolean().default(true).meta({ description: 'Remove the old revision at the end (only once nothing uses it).' }),
@@ -182,6 +202,16 @@ export const IstioUpgradeSpecSchema = z
       })
       .prefault({}),
     paused: z.boolean().default(false).meta({ description: 'Halt before the next action; clear to resume.' }),
+  })
+  .check((ctx) => {
+    const tags = [ctx.value.tag, ...ctx.value.additionalTags];
+    if (new Set(tags).size !== tags.length) ctx.issues.push({ code: 'custom', path: ['additionalTags'], message: 'tags must be unique and differ from spec.tag', input: ctx.value });
+    for (const wave of ctx.value.rollout.waves) {
+      if (wave.tag !== undefined && !tags.includes(wave.tag)) ctx.issues.push({ code: 'custom', path: ['rollout', 'waves'], message: `wave "${wave.name}" names tag "${wave.tag}", which is neither spec.tag nor in spec.additionalTags`, input: ctx.value });
+    }
+    for (const tag of ctx.value.additionalTags) {
+      if (!ctx.value.rollout.waves.some((w) => w.tag === tag)) ctx.issues.push({ code: 'custom', path: ['additionalTags'], message: `additional tag "${tag}" is not named by any wave (rollout.waves[].tag)`, input: ctx.value });
+    }
   })
   .meta({
     'x-kubernetes-validations': [
@@ -196,6 +226,10 @@ export const IstioUpgradeSpecSchema = z
         message: 'fromRevision is immutable: create a new IstioUpgrade',
       },
       { rule: 'self.installer == oldSelf.installer', message: 'installer is immutable: create a new IstioUpgrade' },
+      { rule: 'self.additionalTags == oldSelf.additionalTags', message: 'additionalTags is immutable: create a new IstioUpgrade' },
+      { rule: 'self.additionalTags.all(t, t != self.tag && self.additionalTags.exists_one(o, o == t))', message: 'additionalTags must be unique and differ from spec.tag' },
+      { rule: 'self.rollout.waves.all(w, !has(w.tag) || w.tag == self.tag || w.tag in self.additionalTags)', message: 'a wave may only name spec.tag or one of spec.additionalTags' },
+      { rule: 'self.additionalTags.all(t, self.rollout.waves.exists(w, has(w.tag) && w.tag == t))', message: 'every additional tag must be named by a wave (rollout.waves[].tag)' },
     ],
   });
 export type IstioUpgradeSpec = z.infer<typeof IstioUpgradeSpecSchema>;
@@ -228,6 +262,38 @@ export const CheckResultSchema = z.object({
 });
 export type CheckResult = z.infer<typeof CheckResultSchema>;
 
+/** Lists in the status are bounded; the count beside a list says how many there are in all. */
+export const MAX_LISTED = 50;
+
+export const PlannedWaveSchema = z.object({
+  name: z.string(),
+  tag: z.string(),
+  namespaces: z.array(z.string()).max(MAX_LISTED),
+  namespaceCount: z.int().min(0),
+  workloads: z.int().min(0),
+});
+
+export const PlanItemSchema = z.object({
+  kind: z.string().meta({ description: 'Deployment, StatefulSet, DaemonSet, Pod, Namespace, MutatingWebhookConfiguration, ...' }),
+  name: z.string().meta({ description: 'namespace/name, or name for cluster-scoped objects.' }),
+  reason: z.string(),
+  message: z.string(),
+});
+export type PlanItem = z.infer<typeof PlanItemSchema>;
+
+export const UpgradePlanSchema = z.object({
+  waves: z.array(PlannedWaveSchema).max(50),
+  gateways: z.array(z.string()).max(100).optional(),
+  skipped: z.array(PlanItemSchema).max(MAX_LISTED).optional().meta({ description: 'Workloads and pods that are never restarted, with the reason.' }),
+  skippedCount: z.int().min(0).optional(),
+  blockers: z.array(PlanItemSchema).max(MAX_LISTED).optional().meta({ description: 'What keeps the old revision in use and will hold the uninstall until it is moved or removed.' }),
+  blockerCount: z.int().min(0).optional(),
+  managedByIstiod: z.array(z.string()).max(MAX_LISTED).optional().meta({ description: 'Gateway API gateways and waypoints that istiod re-renders itself when the tag moves.' }),
+  removals: z.array(z.string()).max(MAX_LISTED).optional().meta({ description: 'What `istioctl uninstall --revision <old>` will delete at the end.' }),
+  warnings: z.array(z.string()).max(MAX_LISTED).optional(),
+});
+export type UpgradePlan = z.infer<typeof UpgradePlanSchema>;
+
 export const IstioUpgradeStatusSchema = z.object({
   observedGeneration: z.int().min(0).optional(),
   phase: PhaseSchema.optional(),
@@ -248,6 +314,14 @@ export const IstioUpgradeStatusSchema = z.object({
       failures: z.int().min(0),
       lastEvaluatedAt: z.string().optional(),
       results: z.array(CheckResultSchema).optional(),
+    })
+    .optional(),
+  plan: UpgradePlanSchema.optional().meta({ description: 'What the upgrade will do, computed at the precheck before anything changes (also printed by `istio-upgrade-operator plan`).' }),
+  rollback: z
+    .object({
+      startedAt: z.string().optional(),
+      notMovedBack: z.array(z.string()).max(MAX_LISTED).optional().meta({ description: 'Pods on the new revision the rollback does not restart (excluded namespaces, Jobs, bare pods), with why.' }),
+      notMovedBackCount: z.int().min(0).optional(),
     })
     .optional(),
   oldRevisionUnusedSince: z.string().optional(),

@@ -1,10 +1,10 @@
 // Wires informers to the work queue and the queue to the reconciler. Informers only enqueue keys; the
 // reconciler always reads the latest object from the cache (level-triggered).
-import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { TERMINAL_PHASES, type Phase } from '../api/schema.ts';
+import { peekUpgrade } from '../api/peek-upgrade.ts';
+import { TERMINAL_PHASES } from '../api/schema.ts';
 import { requeueFor } from '../core/errors.ts';
-import type { ChangeKind, InformerSet } from '../kube/caches.ts';
+import type { Change, InformerSet } from '../kube/caches.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
 import type { Reconciler } from './reconciler.ts';
 import type { WorkQueue } from './work-queue.ts';
@@ -30,11 +30,10 @@ export class Controller {
   }
 
   /** Informer callback: an upgrade changed -> that key; anything else -> every upgrade still in progress. */
-  onChange(kind: ChangeKind, object: KubernetesObject): void {
+  onChange(change: Change): void {
     if (!this.acting) return;
-    if (kind === 'upgrade') {
-      const name = object.metadata?.name;
-      if (name !== undefined) this.deps.queue.add(name);
+    if (change.kind === 'upgrade') {
+      this.deps.queue.add(change.name);
       return;
     }
     this.enqueueActive();
@@ -73,10 +72,9 @@ export class Controller {
   }
 
   private enqueueActive(): void {
-    for (const u of this.deps.informers.caches.upgrades.list()) {
-      const phase = (u.status as { phase?: Phase } | undefined)?.phase;
-      const name = u.metadata?.name;
-      if (name !== undefined && (phase === undefined || !TERMINAL_PHASES.includes(phase))) this.deps.queue.add(name);
+    for (const raw of this.deps.informers.caches.upgrades.list()) {
+      const peek = peekUpgrade(raw);
+      if (peek !== undefined && (peek.phase === undefined || !TERMINAL_PHASES.includes(peek.phase))) this.deps.queue.add(peek.name);
     }
   }
 
@@ -97,7 +95,7 @@ export class Controller {
         metrics.reconcileErrors.inc({ class: decision.kind === 'none' ? 'stalled' : decision.kind === 'after' ? 'waiting' : 'transient' });
         if (decision.kind === 'after') queue.addAfter(key, decision.delayMs);
         else if (decision.kind === 'backoff') {
-          const delay = queue.addRateLimited(key);
+          const delay = queue.addRateLimited(key, decision.atLeastMs);
           log.warn({ upgrade: key, err: error, retryInMs: delay }, 'reconcile failed; will retry');
         } else log.error({ upgrade: key, err: error }, 'reconcile stalled: a person must act (see the IstioUpgrade status)');
       } finally {

@@ -1,13 +1,16 @@
-// One pass for one IstioUpgrade: observe -> plan -> execute -> events -> write status once.
+// One pass for one IstioUpgrade: observe -> plan -> execute -> events -> write status once. Every path writes
+// the status once, errors included: an error is folded into the conditions, written, then rethrown so the
+// controller decides the requeue from its class.
 import type { Logger } from 'pino';
-import type { IstioUpgrade, Phase } from '../api/schema.ts';
-import { blockedStatus } from '../core/blocked.ts';
+import type { IstioUpgrade, IstioUpgradeStatus, Phase } from '../api/schema.ts';
+import type { UpgradeEvent } from '../core/actions.ts';
 import { StalledError, WaitingError } from '../core/errors.ts';
+import { foldError } from '../core/fold-error.ts';
 import { isTerminal, plan } from '../core/plan.ts';
 import type { Caches } from '../kube/caches.ts';
 import type { KubeClients } from '../kube/clients.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { execute } from '../kube/execute.ts';
+import { describeAction, execute } from '../kube/execute.ts';
 import type { InstallerSettings } from '../kube/installer/job-spec.ts';
 import { observe, parseUpgrade, type ObserveContext } from '../kube/observe.ts';
 import { writeStatus } from '../kube/status-writer.ts';
@@ -24,10 +27,19 @@ export interface ReconcilerDeps {
   readonly metrics: OperatorMetrics;
   readonly log: Logger;
   readonly clock: () => Date;
+  /** Checked before each write: a replica that lost its lease must not act. */
+  readonly stillLeading?: () => boolean;
 }
 
 export interface ReconcileResult {
   readonly requeueAfterMs: number | undefined;
+}
+
+const WATCH_RETRY_MS = 5_000;
+
+/** Thrown when leadership was lost in the middle of a pass: nothing more is written. */
+export class NotLeaderError extends Error {
+  override readonly name = 'NotLeaderError';
 }
 
 export class Reconciler {
@@ -37,6 +49,10 @@ export class Reconciler {
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
+  }
+
+  private ensureLeading(): void {
+    if (this.deps.stillLeading !== undefined && !this.deps.stillLeading()) throw new NotLeaderError('lost the leader lease during the pass; stopping without writing');
   }
 
   async reconcile(name: string): Promise<ReconcileResult> {
@@ -58,38 +74,44 @@ export class Reconciler {
 
     const log = this.deps.log.child({ upgrade: name, phase: upgrade.status.phase ?? 'Pending' });
     const now = clock();
-    const unsynced = this.deps.unsyncedCaches();
-    if (unsynced.length > 0) {
-      const message = `not acting on a partial view of the cluster: cannot list/watch ${unsynced.join(', ')}; check the operator's RBAC (deploy/rbac-operator.yaml)`;
-      await this.writeAndRecord(upgrade, blockedStatus(upgrade, upgrade.status, 'WatchFailed', message, now), log, now);
-      throw new WaitingError(message, 30_000);
-    }
-    const observed = await observe(this.deps.observeContext, upgrade, now);
-    const result = plan(upgrade, observed, now);
+    let status: IstioUpgradeStatus = upgrade.status;
+    let events: readonly UpgradeEvent[] = [];
+    let requeueAfterMs: number | undefined;
+    let failure: Error | undefined;
     try {
+      const unsynced = this.deps.unsyncedCaches();
+      if (unsynced.length > 0) {
+        throw new WaitingError('WatchFailed', `not acting on a partial view of the cluster: cannot list/watch ${unsynced.join(', ')}; check the operator's RBAC (deploy/rbac-operator.yaml) and the API server`, WATCH_RETRY_MS);
+      }
+      const observed = await observe(this.deps.observeContext, upgrade, now);
+      const result = plan(upgrade, observed, now);
+      status = result.status;
+      events = result.events;
+      requeueAfterMs = result.requeueAfterMs;
       for (const action of result.actions) {
+        this.ensureLeading();
         const outcome = await execute({ clients: this.deps.clients, installer: this.deps.installer, owner: upgrade.metadata }, action);
         metrics.actions.inc({ type: action.type, outcome });
         if (action.type === 'restartWorkload' && outcome === 'done') metrics.workloadsRestarted.inc({ upgrade: name, kind: action.kind });
-        log.info({ action: action.type, outcome, target: describe(action) }, 'action');
+        log.info({ action: action.type, outcome, target: describeAction(action) }, 'action');
       }
     } catch (error) {
+      if (error instanceof NotLeaderError) throw error;
       metrics.actions.inc({ type: 'any', outcome: 'error' });
-      if (error instanceof StalledError) {
-        // The cluster refuses what the plan needs: say so in the status, keep the phase, wait for a person.
-        await this.writeAndRecord(upgrade, blockedStatus(upgrade, upgrade.status, error.reason, error.message, now), log, now);
-        await this.deps.events.record(upgrade.metadata, [{ type: 'Warning', reason: error.reason, message: error.message }], now);
-      }
-      throw error;
+      failure = error instanceof Error ? error : new Error(String(error));
+      status = foldError(status, upgrade.metadata.generation, error, now);
+      if (error instanceof StalledError) events = [...events, { type: 'Warning', reason: error.reason, message: error.message }];
     }
-    const eventErrors = await this.deps.events.record(upgrade.metadata, result.events, now);
+    this.ensureLeading();
+    const eventErrors = await this.deps.events.record(upgrade.metadata, events, now);
     for (const err of eventErrors) log.warn({ err }, 'could not record an event');
-    for (const event of result.events) log.info({ event: event.reason, type: event.type }, event.message);
-    await this.writeAndRecord(upgrade, result.status, log, now);
-    return { requeueAfterMs: result.requeueAfterMs };
+    for (const event of events) log.info({ event: event.reason, type: event.type }, event.message);
+    await this.writeAndRecord(upgrade, status, log, now);
+    if (failure !== undefined) throw failure;
+    return { requeueAfterMs };
   }
 
-  private async writeAndRecord(upgrade: IstioUpgrade, status: IstioUpgrade['status'], log: Logger, now: Date): Promise<void> {
+  private async writeAndRecord(upgrade: IstioUpgrade, status: IstioUpgradeStatus, log: Logger, now: Date): Promise<void> {
     const name = upgrade.metadata.name;
     const written = await writeStatus(this.deps.clients.custom, name, upgrade.status, status);
     this.deps.metrics.recordStatus(name, status);
@@ -99,19 +121,7 @@ export class Reconciler {
     else if (since.phase !== phase) {
       this.deps.metrics.stepDuration.observe({ phase: since.phase }, (now.getTime() - since.sinceMs) / 1000);
       this.phaseSince.set(name, { phase, sinceMs: now.getTime() });
-      log.info({ from: since.phase, to: phase, upgraded: status.upgraded }, 'phase changed');
     }
     if (written) log.debug({ phase, upgraded: status.upgraded }, 'status written');
-  }
-}
-
-function describe(action: Parameters<typeof execute>[1]): string {
-  switch (action.type) {
-    case 'runInstallerJob':
-      return `job ${action.jobName}: istioctl ${action.args.join(' ')}`;
-    case 'applyTagWebhook':
-      return `tag ${action.tag} -> ${action.revision}`;
-    case 'restartWorkload':
-      return `${action.kind}/${action.namespace}/${action.name}`;
   }
 }

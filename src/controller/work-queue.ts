@@ -51,11 +51,11 @@ export class WorkQueue {
     this.timers.set(key, { at, timer });
   }
 
-  /** Exponential backoff per key: base, 2*base, 4*base ... up to max. Returns the delay used. */
-  addRateLimited(key: string): number {
+  /** Exponential backoff per key: base, 2*base, 4*base ... up to max (at least `atLeastMs`). Returns the delay used. */
+  addRateLimited(key: string, atLeastMs = 0): number {
     const attempts = this.failures.get(key) ?? 0;
     this.failures.set(key, attempts + 1);
-    const delay = Math.min(this.backoff.baseMs * 2 ** attempts, this.backoff.maxMs);
+    const delay = Math.max(atLeastMs, Math.min(this.backoff.baseMs * 2 ** attempts, this.backoff.maxMs));
     this.addAfter(key, delay);
     return delay;
   }

@@ -1,12 +1,35 @@
 // The working copy of one planning pass: the status being built, the events to emit, and the facts every
-// phase needs (resolved revisions, parsed durations). Phases mutate the draft; plan() returns a copy of it.
+// phase needs (resolved revisions, the injection view, the scope of every workload), computed once per pass.
 import type { Condition, ConditionType, IstioUpgrade, IstioUpgradeSpec, IstioUpgradeStatus, Phase } from '../api/schema.ts';
 import type { UpgradeEvent } from './actions.ts';
-import { findCondition, setCondition, type ConditionStatus } from './conditions.ts';
-import type { ObservedState } from './observed.ts';
+import { findCondition, setCondition, type ConditionStatus, type ConditionWriter } from './conditions.ts';
+import { defaultTagPreparation, injectionView, type DefaultTagPreparation } from './injection-view.ts';
+import type { ObservedState, PodState, WebhookConfiguration, WorkloadState } from './observed.ts';
+import type { Reason } from './reasons.ts';
+import { classifyOtherPod, classifyWorkload, namespaceMap, type PodScope, type ScopeContext, type WorkloadScope } from './scope.ts';
+import { resolveTag } from './tags.ts';
 import { revisionForVersion } from './version.ts';
 
-export class Draft {
+export interface ScopedWorkload {
+  readonly workload: WorkloadState;
+  readonly scope: WorkloadScope;
+}
+
+export interface ScopedPod {
+  readonly pod: PodState;
+  readonly scope: PodScope;
+}
+
+/** The mesh as this upgrade sees it: webhooks once prepared, and what happens to every workload and pod. */
+export interface MeshView {
+  readonly preparation: DefaultTagPreparation | undefined;
+  readonly webhooks: readonly WebhookConfiguration[];
+  readonly context: ScopeContext;
+  readonly workloads: readonly ScopedWorkload[];
+  readonly otherPods: readonly ScopedPod[];
+}
+
+export class Draft implements ConditionWriter {
   readonly upgrade: IstioUpgrade;
   readonly spec: IstioUpgradeSpec;
   readonly observed: ObservedState;
@@ -15,6 +38,7 @@ export class Draft {
   readonly generation: number;
   status: IstioUpgradeStatus;
   readonly events: UpgradeEvent[] = [];
+  private meshView: MeshView | undefined;
 
   constructor(upgrade: IstioUpgrade, observed: ObservedState, now: Date) {
     this.upgrade = upgrade;
@@ -35,9 +59,39 @@ export class Draft {
     return this.spec.revision ?? revisionForVersion(this.spec.version);
   }
 
-  /** Resolved at precheck; before that, spec.fromRevision (possibly undefined). */
+  /** Resolved at precheck; before that, spec.fromRevision or the revision the tag points at now. */
   get fromRevision(): string | undefined {
-    return this.status.fromRevision ?? this.spec.fromRevision;
+    if (this.status.fromRevision !== undefined) return this.status.fromRevision;
+    if (this.spec.fromRevision !== undefined) return this.spec.fromRevision;
+    const resolved = resolveTag(this.observed, this.spec.tag);
+    return resolved.kind === 'missing' ? undefined : resolved.revision;
+  }
+
+  /** Every tag this upgrade moves, spec.tag first. */
+  get tags(): readonly string[] {
+    return [this.spec.tag, ...this.spec.additionalTags];
+  }
+
+  get view(): MeshView {
+    if (this.meshView !== undefined) return this.meshView;
+    const preparation = defaultTagPreparation(this.observed, this.spec);
+    const webhooks = injectionView(this.observed, preparation);
+    const context: ScopeContext = {
+      webhooks,
+      namespaces: namespaceMap(this.observed.namespaces),
+      tags: this.tags,
+      fromRevision: this.fromRevision,
+      excludedNamespaces: new Set(this.spec.rollout.excludeNamespaces),
+      adoptPinnedNamespaces: this.spec.rollout.adoptPinnedNamespaces,
+    };
+    this.meshView = {
+      preparation,
+      webhooks,
+      context,
+      workloads: this.observed.workloads.map((workload) => ({ workload, scope: classifyWorkload(workload, context) })),
+      otherPods: this.observed.otherPods.map((pod) => ({ pod, scope: classifyOtherPod(pod, context) })),
+    };
+    return this.meshView;
   }
 
   get conditions(): readonly Condition[] {
@@ -48,11 +102,11 @@ export class Draft {
     return findCondition(this.conditions, type);
   }
 
-  setCondition(type: ConditionType, status: ConditionStatus, reason: string, message: string): void {
+  setCondition(type: ConditionType, status: ConditionStatus, reason: Reason, message: string): void {
     this.status.conditions = setCondition(this.conditions, { type, status, reason, message }, this.generation, this.now);
   }
 
-  event(type: UpgradeEvent['type'], reason: string, message: string): void {
+  event(type: UpgradeEvent['type'], reason: Reason, message: string): void {
     this.events.push({ type, reason, message });
   }
 

@@ -1,5 +1,6 @@
 // The istioctl Jobs an upgrade runs: deterministic names (so a resumed operator finds, never repeats, them)
 // and the exact istioctl command lines.
+import { DEFAULT_ISTIO_NAMESPACE } from '../api/constants.ts';
 import type { IstioUpgradeSpec } from '../api/schema.ts';
 import type { InstallerPurpose, RunInstallerJob } from './actions.ts';
 import type { JobState } from './observed.ts';
@@ -13,39 +14,55 @@ export function installerJobName(upgradeName: string, uid: string, purpose: Inst
   return `${base}${suffix}`;
 }
 
-export function istioctlArgs(purpose: InstallerPurpose, spec: IstioUpgradeSpec, revision: string, withOverlay: boolean): string[] {
-  switch (purpose) {
+export interface InstallerJobInput {
+  readonly purpose: InstallerPurpose;
+  /** The revision installed, checked or removed. */
+  readonly revision: string;
+  readonly istioNamespace: string;
+  /** `major.minor` of the running Istio, for `istioctl x precheck --from-version`. */
+  readonly fromMinor?: string | undefined;
+}
+
+/**
+ * The istioctl command line. `-i/--istioNamespace` is honoured by precheck and by uninstall's proxy check, but
+ * install ignores it and uninstall selects what it deletes by the IstioOperator's metadata.namespace: both get
+ * the namespace through the overlay file instead (when it is not the default).
+ */
+export function istioctlArgs(spec: IstioUpgradeSpec, input: InstallerJobInput, withOverlay: boolean): string[] {
+  const namespace = ['--istioNamespace', input.istioNamespace];
+  const overlay = withOverlay ? ['-f', OVERLAY_PATH] : [];
+  switch (input.purpose) {
     case 'precheck':
-      return ['x', 'precheck', '--revision', revision];
+      return ['x', 'precheck', '--revision', input.revision, ...(input.fromMinor === undefined ? [] : ['--from-version', input.fromMinor]), ...namespace];
     case 'install':
-      return [
-        'install',
-        '-y',
-        '--set',
-        `revision=${revision}`,
-        '--set',
-        `profile=${spec.installer.istioctl.profile}`,
-        ...(withOverlay ? ['-f', OVERLAY_PATH] : []),
-      ];
+      return ['install', '-y', '--set', `revision=${input.revision}`, '--set', `profile=${spec.installer.istioctl.profile}`, ...overlay];
     case 'uninstall':
-      return ['uninstall', '--revision', revision, '-y'];
+    case 'uninstall-new':
+      return ['uninstall', '--revision', input.revision, '-y', ...overlay, ...namespace];
   }
 }
 
-export function installerJob(
-  upgrade: { name: string; uid: string },
-  spec: IstioUpgradeSpec,
-  purpose: InstallerPurpose,
-  revision: string,
-): RunInstallerJob {
-  const values = spec.installer.istioctl.values;
-  const overlay = purpose === 'install' && Object.keys(values).length > 0 ? { apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', spec: values } : undefined;
+/** The IstioOperator file passed with -f: the user's values (install) and a non-default namespace. */
+function overlayFor(spec: IstioUpgradeSpec, input: InstallerJobInput): Record<string, unknown> | undefined {
+  const values = input.purpose === 'install' ? spec.installer.istioctl.values : {};
+  const customNamespace = input.istioNamespace !== DEFAULT_ISTIO_NAMESPACE && input.purpose !== 'precheck';
+  if (Object.keys(values).length === 0 && !customNamespace) return undefined;
+  return {
+    apiVersion: 'install.istio.io/v1alpha1',
+    kind: 'IstioOperator',
+    ...(customNamespace ? { metadata: { namespace: input.istioNamespace } } : {}),
+    spec: values,
+  };
+}
+
+export function installerJob(upgrade: { name: string; uid: string }, spec: IstioUpgradeSpec, input: InstallerJobInput): RunInstallerJob {
+  const overlay = overlayFor(spec, input);
   return {
     type: 'runInstallerJob',
-    purpose,
-    jobName: installerJobName(upgrade.name, upgrade.uid, purpose),
+    purpose: input.purpose,
+    jobName: installerJobName(upgrade.name, upgrade.uid, input.purpose),
     image: `${spec.installer.istioctl.image}:${spec.version}`,
-    args: istioctlArgs(purpose, spec, revision, overlay !== undefined),
+    args: istioctlArgs(spec, input, overlay !== undefined),
     overlay,
   };
 }

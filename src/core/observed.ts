@@ -1,24 +1,49 @@
 // ObservedState: everything the planner may look at, gathered by src/kube from informer caches. Plain data,
 // already reduced to what decisions need, so planning stays a pure function.
-import type { IstioUpgrade, LabelSelector } from '../api/schema.ts';
+import type { LabelSelector, Phase } from '../api/schema.ts';
 
+type Labels = Readonly<Record<string, string>>;
+
+/** The workload kinds the operator restarts (src/kube/workloads has one adapter per kind). */
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
+
+/** How a change of the pod template reaches the pods. */
+export type UpdateMode =
+  /** The controller replaces the pods by itself (RollingUpdate). */
+  | 'rolling'
+  /** Pods are replaced only when deleted (updateStrategy OnDelete): the operator evicts them. */
+  | 'onDelete'
+  /** A StatefulSet partition > 0 keeps lower ordinals on the old template on purpose. */
+  | 'partitioned'
+  /** A paused Deployment does not roll. */
+  | 'paused';
 
 export interface UpgradeSummary {
   readonly name: string;
   readonly uid: string;
-  readonly tag: string;
-  readonly phase: string | undefined;
+  /** Every tag the upgrade moves (spec.tag and spec.additionalTags). */
+  readonly tags: readonly string[];
+  readonly phase: Phase | undefined;
   readonly creationTimestamp: string;
 }
 
-/** One istiod control plane, found by its `istiod-<revision>` Deployment. */
+/** One istiod control plane, found by its istiod Deployment (`istiod-<revision>`, or `istiod` for "default"). */
 export interface RevisionState {
   readonly revision: string;
+  readonly deploymentName: string;
   /** From the istiod container image tag; undefined when the tag is not a version. */
   readonly version: string | undefined;
   readonly ready: boolean;
-  readonly serviceExists: boolean;
+  /** The Deployment's own labels and annotations: who installed it (Helm, Argo CD, istioctl). */
+  readonly labels: Labels;
+  readonly annotations: Labels;
+}
+
+/** A Service of the Istio namespace that carries an istio.io/rev label (istiod and tag Services). */
+export interface ServiceState {
+  readonly namespace: string;
+  readonly name: string;
+  readonly labels: Labels;
 }
 
 export interface WebhookClientConfig {
@@ -48,20 +73,34 @@ export interface NamespaceState {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+export interface ContainerState {
+  readonly name: string;
+  readonly restarts: number;
+  /** Why the container is waiting (e.g. CrashLoopBackOff), when it is. */
+  readonly waitingReason?: string;
+}
+
 export interface PodState {
   readonly namespace: string;
   readonly name: string;
   readonly phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
-  readonly labels: Readonly<Record<string, string>>;
+  readonly labels: Labels;
   /** Revision from the `sidecar.istio.io/status` annotation; undefined when the pod was not injected. */
   readonly injectedRevision: string | undefined;
   /** Image of the `istio-proxy` container, when there is one. */
   readonly proxyImage: string | undefined;
+  readonly hostNetwork: boolean;
   /** Controller owner: a workload, `Job`, `ReplicaSet` without Deployment, or undefined for bare pods. */
   readonly owner: { readonly kind: string; readonly name: string } | undefined;
   /** For pods of Jobs: the Job has finished (Complete or Failed). */
   readonly ownerJobFinished: boolean;
   readonly terminating: boolean;
+  readonly ready: boolean;
+  /** When the Ready condition last changed. */
+  readonly readySince: string | undefined;
+  readonly containers: readonly ContainerState[];
+  /** The first non-zero container exit with its termination message. */
+  readonly failure?: string;
 }
 
 export interface RolloutState {
@@ -78,8 +117,15 @@ export interface WorkloadState {
   readonly kind: WorkloadKind;
   readonly namespace: string;
   readonly name: string;
-  readonly templateLabels: Readonly<Record<string, string>>;
-  readonly templateAnnotations: Readonly<Record<string, string>>;
+  /** The workload object's own labels and annotations (component, owner and Gateway API labels). */
+  readonly labels: Labels;
+  readonly annotations: Labels;
+  readonly templateLabels: Labels;
+  readonly templateAnnotations: Labels;
+  /** Containers of the pod template (an image other than "auto" on istio-proxy means not injected). */
+  readonly templateContainers: readonly { readonly name: string; readonly image: string | undefined }[];
+  readonly hostNetwork: boolean;
+  readonly update: UpdateMode;
   readonly rollout: RolloutState;
   readonly pods: readonly PodState[];
 }
@@ -114,6 +160,8 @@ export interface ObservedState {
   readonly mutatingWebhooks: readonly WebhookConfiguration[];
   /** Validating webhooks of Istio (the default revision's validator follows the "default" tag). */
   readonly validatingWebhooks: readonly WebhookConfiguration[];
+  /** Services of the Istio namespace labelled with a revision (istiod, tag Services). */
+  readonly services: readonly ServiceState[];
   readonly namespaces: readonly NamespaceState[];
   readonly workloads: readonly WorkloadState[];
   /** Pods not owned by a Deployment, StatefulSet or DaemonSet (Job pods, bare pods, orphans). */
@@ -121,10 +169,4 @@ export interface ObservedState {
   /** Installer Jobs of this upgrade, by name. */
   readonly jobs: readonly JobState[];
   readonly metrics: MetricsSample | undefined;
-}
-
-export interface PlanInput {
-  readonly upgrade: IstioUpgrade;
-  readonly observed: ObservedState;
-  readonly now: Date;
 }

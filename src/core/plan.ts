@@ -1,15 +1,17 @@
 // plan(upgrade, observed, now) -> { actions, status, requeueAfterMs, events }: the whole decision logic of the
 // operator, pure. Each pass runs the current phase's step; steps that finish hand over to the next phase
 // within the same pass until one has to wait (or act).
-import { TERMINAL_PHASES, type ConditionType, type IstioUpgrade, type IstioUpgradeStatus, type Phase } from '../api/schema.ts';
+import { MAX_LISTED, TERMINAL_PHASES, type ConditionType, type IstioUpgrade, type IstioUpgradeStatus, type Phase } from '../api/schema.ts';
 import type { Action, UpgradeEvent } from './actions.ts';
+import { markIdle, markReady, markReconciling, markStalled } from './conditions.ts';
 import { Draft } from './draft.ts';
 import type { ObservedState } from './observed.ts';
 import { STEPS } from './phases/index.ts';
+import { isReason, type Reason } from './reasons.ts';
 import { waveTarget } from './soak.ts';
 import type { Hold, StepOutcome } from './step.ts';
-import { resolveWaves } from './waves.ts';
-import { classifyWorkload, skippedPodReason, workloadKey, workloadOnRevision } from './workloads.ts';
+import { resolveWaves, waveTag } from './waves.ts';
+import { workloadOnRevision } from './workloads.ts';
 
 export interface PlanResult {
   readonly actions: readonly Action[];
@@ -20,7 +22,6 @@ export interface PlanResult {
 }
 
 const MAX_TRANSITIONS_PER_PASS = 32;
-const MAX_SKIPPED_LISTED = 50;
 
 /** The step condition a failure in each phase is reported on. */
 const STEP_CONDITION: Partial<Record<Phase, ConditionType>> = {
@@ -55,13 +56,13 @@ export function plan(upgrade: IstioUpgrade, observed: ObservedState, now: Date):
   let outcome: StepOutcome = { kind: 'done' };
   for (let i = 0; i < MAX_TRANSITIONS_PER_PASS; i++) {
     outcome = STEPS[draft.phase](draft);
-    if (outcome.kind === 'next') enter(draft, outcome.phase, outcome.message);
+    if (outcome.kind === 'next') enter(draft, outcome.phase, outcome.message, outcome.event);
     else if (outcome.kind === 'fail') recordFailure(draft, outcome.reason, outcome.message);
     else break;
   }
 
   let actions: readonly Action[] = [];
-  let hold: Hold | 'paused' | undefined;
+  let hold: Hold | undefined;
   let requeueAfterMs: number | undefined;
   if (outcome.kind === 'wait') {
     actions = outcome.actions;
@@ -70,9 +71,10 @@ export function plan(upgrade: IstioUpgrade, observed: ObservedState, now: Date):
     if (draft.spec.paused && actions.length > 0) {
       // Halt before the next action; the status still reflects what was observed.
       actions = [];
-      hold = 'paused';
-      requeueAfterMs = undefined;
+      hold = { kind: 'paused', reason: 'Paused', message: `paused in ${draft.phase} before the next action; set spec.paused to false to resume` };
     }
+    // Paused: only a change of the spec (an informer event) resumes it.
+    if (hold.kind === 'paused') requeueAfterMs = undefined;
   }
   summarize(draft, hold);
   countWorkloads(draft);
@@ -81,7 +83,7 @@ export function plan(upgrade: IstioUpgrade, observed: ObservedState, now: Date):
 
 function syncWaves(draft: Draft): void {
   const current = draft.status.waves ?? [];
-  const resolved = resolveWaves(draft.spec, draft.observed.namespaces, current);
+  const resolved = resolveWaves(draft.spec, draft.view, draft.observed.namespaces, current);
   draft.status.waves = draft.spec.rollout.waves.map((wave, index) => {
     const existing = current.find((w) => w.name === wave.name);
     if (existing !== undefined && existing.state !== 'Pending') return existing;
@@ -89,12 +91,12 @@ function syncWaves(draft: Draft): void {
   });
 }
 
-function enter(draft: Draft, phase: Phase, message: string): void {
+function enter(draft: Draft, phase: Phase, message: string, event: Reason | undefined): void {
   const from = draft.phase;
   draft.status.phase = phase;
-  if (from !== phase) {
+  if (from !== phase || event !== undefined) {
     const warning = phase === 'RolledBack' || phase === 'Failed';
-    draft.event(warning ? 'Warning' : 'Normal', phase, message);
+    draft.event(warning ? 'Warning' : 'Normal', event ?? phase, message);
   }
   if (phase === 'RolledBack') {
     for (const wave of draft.status.waves ?? []) if (wave.state !== 'Pending') wave.state = 'RolledBack';
@@ -105,7 +107,7 @@ function enter(draft: Draft, phase: Phase, message: string): void {
   }
 }
 
-function recordFailure(draft: Draft, reason: string, message: string): void {
+function recordFailure(draft: Draft, reason: Reason, message: string): void {
   const phase = draft.phase;
   const previous = draft.status.failure;
   draft.status.failure =
@@ -118,74 +120,70 @@ function recordFailure(draft: Draft, reason: string, message: string): void {
   for (const wave of draft.status.waves ?? []) {
     if (wave.state === 'InProgress' || (wave.state === 'Soaking' && soakTarget === waveTarget(wave.name))) wave.state = 'Failed';
   }
-  draft.event('Warning', reason, message);
   const rollback = draft.spec.rollback.automatic && !NO_ROLLBACK_FROM.includes(phase);
-  enter(draft, rollback ? 'RollingBack' : 'Failed', rollback ? `rolling back to ${draft.fromRevision ?? 'the old revision'}: ${message}` : message);
+  // One Event per failure: the transition carries the failure's reason.
+  enter(draft, rollback ? 'RollingBack' : 'Failed', rollback ? `${reason}: ${message}; rolling back to ${draft.fromRevision ?? 'the old revision'}` : `${reason}: ${message}`, reason);
 }
 
-function summarize(draft: Draft, hold: Hold | 'paused' | undefined): void {
+function summarize(draft: Draft, hold: Hold | undefined): void {
   const phase = draft.phase;
   const failure = draft.status.failure;
   if (phase === 'Succeeded') {
-    const message = `mesh upgraded from ${draft.fromRevision ?? '?'} to ${draft.toRevision} (Istio ${draft.spec.version})`;
-    draft.setCondition('Ready', 'True', 'Succeeded', message);
-    draft.setCondition('Reconciling', 'False', 'Succeeded', message);
-    draft.setCondition('Stalled', 'False', 'Succeeded', message);
+    markReady(draft, 'Succeeded', `mesh upgraded from ${draft.fromRevision ?? '?'} to ${draft.toRevision} (Istio ${draft.spec.version})`);
     return;
   }
   if (phase === 'RolledBack' || phase === 'Failed') {
-    const reason = failure?.reason ?? phase;
+    const reason: Reason = failure === undefined ? phase : isReasonOf(failure.reason, phase);
     const message =
       phase === 'RolledBack'
         ? `rolled back to revision ${draft.fromRevision ?? '?'} after ${failure?.reason ?? 'a failure'} in ${failure?.phase ?? '?'}: ${failure?.message ?? ''}`
         : `failed in ${failure?.phase ?? '?'}: ${failure?.message ?? ''}; fix the cause and create a new IstioUpgrade`;
-    draft.setCondition('Ready', 'False', reason, message);
+    markStalled(draft, reason, message);
     draft.setCondition('Reconciling', 'False', phase, message);
-    draft.setCondition('Stalled', 'True', reason, message);
-    return;
-  }
-  if (hold === 'paused') {
-    const message = `paused in ${phase} before the next action; set spec.paused to false to resume`;
-    draft.setCondition('Ready', 'False', 'Paused', message);
-    draft.setCondition('Reconciling', 'False', 'Paused', message);
-    draft.setCondition('Stalled', 'False', 'Paused', message);
     return;
   }
   const reason = hold?.reason ?? phase;
   const message = hold?.message ?? phase;
-  draft.setCondition('Ready', 'False', reason, message);
   switch (hold?.kind) {
     case 'blocked':
-      draft.setCondition('Reconciling', 'False', reason, message);
-      draft.setCondition('Stalled', 'True', reason, message);
+      markStalled(draft, reason, message);
       return;
     case 'queued':
-      draft.setCondition('Reconciling', 'False', reason, message);
-      draft.setCondition('Stalled', 'False', reason, message);
+    case 'paused':
+      markIdle(draft, reason, message);
       return;
     case 'approval':
     case 'working':
     case undefined:
-      draft.setCondition('Reconciling', 'True', reason, message);
-      draft.setCondition('Stalled', 'False', 'Progressing', message);
+      markReconciling(draft, reason, message);
       return;
   }
 }
 
+/** A failure's reason as recorded (the status is read back as text; a hand-edited one falls back). */
+function isReasonOf(text: string, fallback: Reason): Reason {
+  return isReason(text) ? text : fallback;
+}
+
 function countWorkloads(draft: Draft): void {
-  const namespaces = new Set((draft.status.waves ?? []).flatMap((w) => w.namespaces));
-  const inScope = draft.observed.workloads.filter((w) => namespaces.has(w.namespace));
-  const restartable = inScope.filter((w) => classifyWorkload(w, draft.spec.tag).restart);
-  const upgraded = restartable.filter((w) => workloadOnRevision(w, draft.toRevision)).length;
+  const waves = draft.status.waves ?? [];
+  const gatewayKeys = new Set(draft.spec.gateways.map((g) => `${g.namespace}/${g.name}`));
+  const inScope = draft.view.workloads.filter(({ workload, scope }) => {
+    if (gatewayKeys.has(`${workload.namespace}/${workload.name}`)) return workload.kind === 'Deployment';
+    if (!scope.move) return false;
+    return waves.some((w) => {
+      const spec = draft.spec.rollout.waves.find((s) => s.name === w.name);
+      return spec !== undefined && waveTag(draft.spec, spec) === scope.tag && w.namespaces.includes(workload.namespace);
+    });
+  });
+  const upgraded = inScope.filter((s) => workloadOnRevision(s.workload, draft.toRevision)).length;
+  const namespaces = new Set(waves.flatMap((w) => w.namespaces));
   const skipped = [
-    ...inScope.flatMap((w) => {
-      const verdict = classifyWorkload(w, draft.spec.tag);
-      return verdict.restart ? [] : [`${workloadKey(w)}: ${verdict.why}`];
-    }),
-    ...draft.observed.otherPods.filter((p) => namespaces.has(p.namespace)).map((p) => `Pod/${p.namespace}/${p.name}: ${skippedPodReason(p)}`),
+    ...draft.view.workloads.flatMap(({ workload, scope }) => (scope.move || !namespaces.has(workload.namespace) ? [] : [`${workload.kind}/${workload.namespace}/${workload.name}: ${scope.detail}`])),
+    ...draft.view.otherPods.filter((s) => namespaces.has(s.pod.namespace)).map((s) => `Pod/${s.pod.namespace}/${s.pod.name}: ${s.scope.detail}`),
   ].sort();
-  draft.status.workloads = { total: restartable.length, upgraded, pending: restartable.length - upgraded, skipped: skipped.length };
-  draft.status.upgraded = `${upgraded}/${restartable.length}`;
-  if (skipped.length > 0) draft.status.skippedWorkloads = skipped.slice(0, MAX_SKIPPED_LISTED);
+  draft.status.workloads = { total: inScope.length, upgraded, pending: inScope.length - upgraded, skipped: skipped.length };
+  draft.status.upgraded = `${upgraded}/${inScope.length}`;
+  if (skipped.length > 0) draft.status.skippedWorkloads = skipped.slice(0, MAX_LISTED);
   else delete draft.status.skippedWorkloads;
 }

@@ -1,17 +1,19 @@
 // Drives a set of workloads onto a revision by restarting them, once each: a workload already stamped for
 // this upgrade and revision is never restarted again, and one already on the revision is left alone.
-import type { RestartWorkload } from './actions.ts';
+// Workloads whose pods are only replaced when deleted (updateStrategy OnDelete) get their pods evicted one at a
+// time through the Eviction API (which honours PodDisruptionBudgets), each after the previous one is back.
+import type { EvictPod, RestartWorkload } from './actions.ts';
 import type { Draft } from './draft.ts';
 import { formatDuration } from './duration.ts';
 import type { WorkloadState } from './observed.ts';
 import { restartedAtOf, stampOf, workloadKey, workloadOnRevision } from './workloads.ts';
 
 export interface RestartProgress {
-  readonly actions: RestartWorkload[];
+  readonly actions: (RestartWorkload | EvictPod)[];
   readonly upgraded: number;
   readonly total: number;
-  /** Workloads restarted but not yet on the revision. */
-  readonly waitingOn: string[];
+  /** Pods being evicted (OnDelete workloads), for the status message. */
+  readonly evicting: string[];
   /** The first workload that exceeded the timeout, with a description of where it is stuck. */
   readonly timedOut: string | undefined;
 }
@@ -22,32 +24,42 @@ function describeStuck(w: WorkloadState, revision: string): string {
   return `${workloadKey(w)}: ${r.ready}/${r.desired} ready, ${r.updated} updated, pods on revision(s) ${revisions} (want ${revision})`;
 }
 
-export function driveRestarts(
-  draft: Draft,
-  workloads: readonly WorkloadState[],
-  revision: string,
-  timeoutMs: number,
-): RestartProgress {
+/** The next pod of an OnDelete workload to evict: only when every other pod is back and Ready. */
+function nextEviction(w: WorkloadState, revision: string): EvictPod | 'wait' | undefined {
+  const live = w.pods.filter((p) => p.phase !== 'Succeeded' && p.phase !== 'Failed');
+  if (live.some((p) => p.terminating) || live.length < w.rollout.desired || live.some((p) => !p.ready)) return 'wait';
+  const old = live.filter((p) => p.injectedRevision !== revision).sort((a, b) => a.name.localeCompare(b.name))[0];
+  return old === undefined ? undefined : { type: 'evictPod', namespace: old.namespace, name: old.name };
+}
+
+export function driveRestarts(draft: Draft, workloads: readonly WorkloadState[], revision: string, timeoutMs: number): RestartProgress {
   const stamp = draft.stamp(revision);
-  const actions: RestartWorkload[] = [];
-  const waitingOn: string[] = [];
+  const actions: (RestartWorkload | EvictPod)[] = [];
+  const evicting: string[] = [];
   let upgraded = 0;
   let timedOut: string | undefined;
   for (const w of workloads) {
-    const stamped = stampOf(w) === stamp;
     if (workloadOnRevision(w, revision)) {
       upgraded += 1;
       continue;
     }
-    if (!stamped) {
+    if (stampOf(w) !== stamp) {
       actions.push({ type: 'restartWorkload', kind: w.kind, namespace: w.namespace, name: w.name, stamp, restartedAt: draft.now.toISOString() });
       continue;
     }
-    waitingOn.push(workloadKey(w));
+    if (w.update === 'onDelete') {
+      const eviction = nextEviction(w, revision);
+      if (eviction !== undefined && eviction !== 'wait') {
+        actions.push(eviction);
+        evicting.push(`${eviction.namespace}/${eviction.name}`);
+      }
+    }
+    // OnDelete workloads replace one pod at a time, so they get the timeout once per pod.
+    const budget = w.update === 'onDelete' ? timeoutMs * Math.max(1, w.rollout.desired) : timeoutMs;
     const restartedAt = restartedAtOf(w);
-    if (timedOut === undefined && restartedAt !== undefined && draft.nowMs - restartedAt > timeoutMs) {
+    if (timedOut === undefined && restartedAt !== undefined && draft.nowMs - restartedAt > budget) {
       timedOut = `${describeStuck(w, revision)}; not done ${formatDuration(draft.nowMs - restartedAt)} after restart`;
     }
   }
-  return { actions, upgraded, total: workloads.length, waitingOn, timedOut };
+  return { actions, upgraded, total: workloads.length, evicting, timedOut };
 }

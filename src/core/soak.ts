@@ -33,21 +33,32 @@ export function sinceLastEvaluation(lastEvaluatedAt: string | undefined, nowMs: 
   return lastEvaluatedAt === undefined ? Number.POSITIVE_INFINITY : nowMs - Date.parse(lastEvaluatedAt);
 }
 
+/** What src/kube must measure for the planner: one request per provider; the planner only sees the readings. */
+export type SoakRequest = {
+  readonly provider: 'prometheus';
+  readonly target: string;
+  readonly address: string;
+  readonly queries: readonly SoakQuery[];
+};
+
+export type SoakProviderName = SoakRequest['provider'];
+
 /**
- * The PromQL src/kube must run for the soak under way, or undefined when none is, or (given `now`) when the
- * next evaluation is not due yet, so Prometheus is queried once per interval, not once per pass.
+ * The measurements src/kube must take for the soak under way: none when no soak is, or when the next
+ * evaluation is not due yet, so Prometheus is queried once per interval, not once per pass.
  */
-export function soakQueries(upgrade: IstioUpgrade, now?: Date): { target: string; address: string; queries: SoakQuery[] } | undefined {
+export function soakRequests(upgrade: IstioUpgrade, now: Date): SoakRequest[] {
   const prometheus = upgrade.spec.soak.prometheus;
   const soak = upgrade.status.soak;
-  if (prometheus === undefined || soak === undefined || upgrade.status.phase !== 'Soaking') return undefined;
-  if (now !== undefined && sinceLastEvaluation(soak.lastEvaluatedAt, now.getTime()) < parseDuration(prometheus.interval)) return undefined;
+  if (prometheus === undefined || soak === undefined || upgrade.status.phase !== 'Soaking') return [];
+  if (sinceLastEvaluation(soak.lastEvaluatedAt, now.getTime()) < parseDuration(prometheus.interval)) return [];
   const regex = soakNamespaces(upgrade, soak.target).join('|');
-  return {
+  return [{
+    provider: 'prometheus',
     target: soak.target,
     address: prometheus.address,
     queries: prometheus.checks.map((c) => ({ name: c.name, query: c.query.replaceAll('{{namespaces}}', regex) })),
-  };
+  }];
 }
 
 export function judgeReading(

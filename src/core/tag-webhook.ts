@@ -1,13 +1,18 @@
-// Builds the revision-tag objects exactly as `istioctl tag generate <tag> --revision <rev>` does
-// (istioctl/pkg/tag/generate.go with the istio-discovery chart's revision-tags-mwc.yaml and, for the
-// "default" tag, the base chart's istiod-default-validator). Pure: input is the revision's own
-// ("canonical") injector webhook configuration as observed.
+// Builds the revision-tag objects as `istioctl tag set <tag> --revision <rev>` does (istioctl/pkg/tag/generate.go
+// with the istio-discovery chart's revision-tags-mwc.yaml and revision-tags-svc.yaml and, for the "default"
+// tag, the default chart's istiod-default-validator). Like `tag set` (UserManaged), every label containing
+// "operator.istio.io" is dropped: `istioctl install` prunes objects carrying its owner labels that are not in
+// its manifest, and `istioctl uninstall --revision` deletes objects with a component label. Pure: the input is
+// the revision's own ("canonical") injector configuration as observed.
 import type { LabelSelector } from '../api/schema.ts';
-import { DEFAULT_TAG, ISTIO_REV_LABEL, ISTIO_TAG_LABEL } from '../api/constants.ts';
+import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_TAG, ISTIO_REV_LABEL, ISTIO_TAG_LABEL, SIDECAR_INJECT_LABEL } from '../api/constants.ts';
+import { INJECTOR_ENTRY_SUFFIX, isInjectorEntry } from './injection.ts';
 import type { WebhookConfiguration } from './observed.ts';
+import { DEFAULT_REVISION } from './tags.ts';
 
-const INJECTION_WEBHOOK_SUFFIX = 'sidecar-injector.istio.io';
 export const DEFAULT_VALIDATOR_NAME = 'istiod-default-validator';
+/** Labels with this in their key mark objects istioctl install/uninstall consider theirs. */
+const OPERATOR_LABEL_MARK = 'operator.istio.io';
 
 export interface MutatingWebhook {
   name: string;
@@ -50,6 +55,7 @@ export interface ValidatingWebhookConfigurationObject {
     failurePolicy?: string;
     sideEffects: 'None';
     admissionReviewVersions: string[];
+    objectSelector: LabelSelector;
   }[];
 }
 
@@ -63,7 +69,7 @@ export interface ServiceObject {
   };
 }
 
-/** Everything `istioctl tag generate` emits for one tag. */
+/** Everything `istioctl tag set` writes for one tag. */
 export interface TagWebhook {
   readonly mutating: MutatingWebhookConfigurationObject;
   /** Only for the "default" tag: the cluster-wide Istio config validator follows the default revision. */
@@ -71,85 +77,62 @@ export interface TagWebhook {
   readonly service: ServiceObject;
 }
 
-export class TagWebhookError extends Error {
-  override readonly name = 'TagWebhookError';
-}
+export type TagWebhookResult = { readonly ok: true; readonly webhook: TagWebhook } | { readonly ok: false; readonly reason: string };
 
 export function tagWebhookName(tag: string, istioNamespace: string): string {
-  return istioNamespace === 'istio-system' ? `istio-revision-tag-${tag}` : `istio-revision-tag-${tag}-${istioNamespace}`;
+  return istioNamespace === DEFAULT_ISTIO_NAMESPACE ? `istio-revision-tag-${tag}` : `istio-revision-tag-${tag}-${istioNamespace}`;
 }
 
-/** The revision's own injector configuration: labelled with the revision and not a tag. */
-export function findCanonicalWebhook(
-  webhooks: readonly WebhookConfiguration[],
-  revision: string,
-): WebhookConfiguration | undefined {
-  const matches = webhooks.filter((w) => w.labels[ISTIO_REV_LABEL] === revision && w.labels[ISTIO_TAG_LABEL] === undefined);
-  return matches.length === 1 ? matches[0] : undefined;
-}
+const notDisabled = { key: SIDECAR_INJECT_LABEL, operator: 'NotIn' as const, values: ['false'] };
 
-const notDisabled = { key: 'sidecar.istio.io/inject', operator: 'NotIn' as const, values: ['false'] };
-
-function selectorsFor(tag: string): { prefix: string; namespaceSelector: LabelSelector; objectSelector: LabelSelector }[] {
+/** The selectors of revision-tags-mwc.yaml (and of a revision's own mutatingwebhook.yaml, for its name), in their order. */
+export function selectorsFor(tag: string, autoInject: boolean): { prefix: string; namespaceSelector: LabelSelector; objectSelector: LabelSelector }[] {
   const tagged = [
     {
       prefix: 'rev.namespace.',
-      namespaceSelector: {
-        matchExpressions: [
-          { key: ISTIO_REV_LABEL, operator: 'In' as const, values: [tag] },
-          { key: 'istio-injection', operator: 'DoesNotExist' as const },
-        ],
-      },
+      namespaceSelector: { matchExpressions: [{ key: ISTIO_REV_LABEL, operator: 'In' as const, values: [tag] }, { key: 'istio-injection', operator: 'DoesNotExist' as const }] },
       objectSelector: { matchExpressions: [notDisabled] },
     },
     {
       prefix: 'rev.object.',
-      namespaceSelector: {
-        matchExpressions: [
-          { key: ISTIO_REV_LABEL, operator: 'DoesNotExist' as const },
-          { key: 'istio-injection', operator: 'DoesNotExist' as const },
-        ],
-      },
+      namespaceSelector: { matchExpressions: [{ key: ISTIO_REV_LABEL, operator: 'DoesNotExist' as const }, { key: 'istio-injection', operator: 'DoesNotExist' as const }] },
       objectSelector: { matchExpressions: [notDisabled, { key: ISTIO_REV_LABEL, operator: 'In' as const, values: [tag] }] },
     },
   ];
   if (tag !== DEFAULT_TAG) return tagged;
   // The default tag also serves the legacy `istio-injection=enabled` and `sidecar.istio.io/inject=true` selectors.
-  return [
+  const legacy = [
     ...tagged,
     {
       prefix: 'namespace.',
-      namespaceSelector: { matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }] },
+      namespaceSelector: { matchExpressions: [{ key: 'istio-injection', operator: 'In' as const, values: ['enabled'] }] },
       objectSelector: { matchExpressions: [notDisabled] },
     },
     {
       prefix: 'object.',
+      namespaceSelector: { matchExpressions: [{ key: 'istio-injection', operator: 'DoesNotExist' as const }, { key: ISTIO_REV_LABEL, operator: 'DoesNotExist' as const }] },
+      objectSelector: { matchExpressions: [{ key: SIDECAR_INJECT_LABEL, operator: 'In' as const, values: ['true'] }, { key: ISTIO_REV_LABEL, operator: 'DoesNotExist' as const }] },
+    },
+  ];
+  if (!autoInject) return legacy;
+  return [
+    ...legacy,
+    {
+      prefix: 'auto.',
       namespaceSelector: {
         matchExpressions: [
-          { key: 'istio-injection', operator: 'DoesNotExist' },
-          { key: ISTIO_REV_LABEL, operator: 'DoesNotExist' },
+          { key: 'istio-injection', operator: 'DoesNotExist' as const },
+          { key: ISTIO_REV_LABEL, operator: 'DoesNotExist' as const },
+          { key: 'kubernetes.io/metadata.name', operator: 'NotIn' as const, values: ['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage'] },
         ],
       },
-      objectSelector: {
-        matchExpressions: [
-          { key: 'sidecar.istio.io/inject', operator: 'In', values: ['true'] },
-          { key: ISTIO_REV_LABEL, operator: 'DoesNotExist' },
-        ],
-      },
+      objectSelector: { matchExpressions: [{ key: SIDECAR_INJECT_LABEL, operator: 'DoesNotExist' as const }, { key: ISTIO_REV_LABEL, operator: 'DoesNotExist' as const }] },
     },
   ];
 }
 
-function chartLabels(revision: string, app: string): Record<string, string> {
-  return {
-    [ISTIO_REV_LABEL]: revision,
-    'install.operator.istio.io/owning-resource': 'unknown',
-    'operator.istio.io/component': 'Pilot',
-    app,
-    release: 'istiod',
-    'app.kubernetes.io/name': 'istiod',
-    'app.kubernetes.io/part-of': 'istio',
-  };
+function withoutOperatorLabels(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([k]) => !k.includes(OPERATOR_LABEL_MARK)));
 }
 
 export interface TagWebhookInput {
@@ -159,33 +142,31 @@ export interface TagWebhookInput {
   readonly canonical: WebhookConfiguration;
   /** The current default validator, whose failurePolicy istiod manages and must be kept. */
   readonly existingValidator: WebhookConfiguration | undefined;
+  /** Keep the `auto.` entry (enableNamespacesByDefault / --auto-inject-namespaces) when the tag has it today. */
+  readonly autoInject: boolean;
 }
 
-export function buildTagWebhook(input: TagWebhookInput): TagWebhook {
+export function buildTagWebhook(input: TagWebhookInput): TagWebhookResult {
   const { tag, revision, istioNamespace, canonical } = input;
-  const injector = canonical.webhooks.find((w) => w.name.endsWith(INJECTION_WEBHOOK_SUFFIX));
-  if (injector === undefined) {
-    throw new TagWebhookError(`could not find sidecar-injector webhook in canonical webhook "${canonical.name}"`);
-  }
+  const injector = canonical.webhooks.find(isInjectorEntry);
+  if (injector === undefined) return { ok: false, reason: `no sidecar-injector entry in the injector webhook "${canonical.name}" of revision ${revision}` };
   const canonicalRevision = canonical.labels[ISTIO_REV_LABEL];
-  if (canonicalRevision !== revision) {
-    throw new TagWebhookError(`canonical webhook "${canonical.name}" belongs to revision "${canonicalRevision ?? ''}", not "${revision}"`);
-  }
-  // istioctl renders the "default" revision with an empty revision (service "istiod").
-  const renderedRevision = revision === DEFAULT_TAG ? '' : revision;
+  if (canonicalRevision !== revision) return { ok: false, reason: `injector webhook "${canonical.name}" belongs to revision "${canonicalRevision ?? ''}", not "${revision}"` };
+  // istioctl renders the "default" revision with an empty revision (Service "istiod").
+  const renderedRevision = revision === DEFAULT_REVISION ? '' : revision;
+  // The Service comes from the revision's own injector (e.g. istiod-remote), as `tag set` takes it.
   const serviceName = injector.clientConfig.service?.name ?? (renderedRevision === '' ? 'istiod' : `istiod-${renderedRevision}`);
   const caBundle = injector.clientConfig.caBundle;
   const url = injector.clientConfig.url;
   const path = injector.clientConfig.service?.path ?? '';
-  // Labels of the canonical webhook, except "app", are copied over the chart's (generateLabels).
+  // Labels of the canonical webhook, except "app", go over the chart's (tagWebhookConfigFromCanonicalWebhook).
   const inherited = Object.fromEntries(Object.entries(canonical.labels).filter(([k]) => k !== 'app'));
+  const revisionLabel = renderedRevision || DEFAULT_REVISION;
 
-  const webhooks: MutatingWebhook[] = selectorsFor(tag).map(({ prefix, namespaceSelector, objectSelector }) => ({
-    name: `${prefix}${INJECTION_WEBHOOK_SUFFIX}`,
+  const webhooks: MutatingWebhook[] = selectorsFor(tag, input.autoInject).map(({ prefix, namespaceSelector, objectSelector }) => ({
+    name: `${prefix}${INJECTOR_ENTRY_SUFFIX}`,
     clientConfig: {
-      ...(url !== undefined && url !== ''
-        ? { url }
-        : { service: { name: serviceName, namespace: istioNamespace, path, port: 443 } }),
+      ...(url !== undefined && url !== '' ? { url } : { service: { name: serviceName, namespace: istioNamespace, path, port: 443 } }),
       ...(caBundle === undefined ? {} : { caBundle }),
     },
     sideEffects: 'None',
@@ -202,7 +183,14 @@ export function buildTagWebhook(input: TagWebhookInput): TagWebhook {
     kind: 'MutatingWebhookConfiguration',
     metadata: {
       name: tagWebhookName(tag, istioNamespace),
-      labels: { ...chartLabels(renderedRevision || DEFAULT_TAG, 'sidecar-injector'), [ISTIO_TAG_LABEL]: tag, ...inherited },
+      labels: withoutOperatorLabels({
+        [ISTIO_TAG_LABEL]: tag,
+        [ISTIO_REV_LABEL]: revisionLabel,
+        app: 'sidecar-injector',
+        'app.kubernetes.io/name': 'istiod',
+        'app.kubernetes.io/part-of': 'istio',
+        ...inherited,
+      }),
       ...(Object.keys(canonical.annotations).length > 0 ? { annotations: { ...canonical.annotations } } : {}),
     },
     webhooks,
@@ -214,7 +202,14 @@ export function buildTagWebhook(input: TagWebhookInput): TagWebhook {
     metadata: {
       name: `istiod-revision-tag-${tag}`,
       namespace: istioNamespace,
-      labels: { ...chartLabels(renderedRevision || DEFAULT_TAG, 'istiod'), [ISTIO_TAG_LABEL]: tag, istio: 'pilot' },
+      labels: {
+        [ISTIO_REV_LABEL]: revisionLabel,
+        [ISTIO_TAG_LABEL]: tag,
+        app: 'istiod',
+        istio: 'pilot',
+        'app.kubernetes.io/name': 'istiod',
+        'app.kubernetes.io/part-of': 'istio',
+      },
     },
     spec: {
       ports: [
@@ -227,25 +222,35 @@ export function buildTagWebhook(input: TagWebhookInput): TagWebhook {
     },
   };
 
-  return { mutating, validating: tag === DEFAULT_TAG ? buildDefaultValidator(input, serviceName, inherited) : undefined, service };
+  const validating = tag === DEFAULT_TAG ? buildDefaultValidator(input, serviceName, revisionLabel, inherited) : undefined;
+  return { ok: true, webhook: { mutating, validating, service } };
 }
 
 function buildDefaultValidator(
   input: TagWebhookInput,
   serviceName: string,
+  revisionLabel: string,
   inherited: Record<string, string>,
 ): ValidatingWebhookConfigurationObject {
-  const injector = input.canonical.webhooks.find((w) => w.name.endsWith(INJECTION_WEBHOOK_SUFFIX));
+  const injector = input.canonical.webhooks.find(isInjectorEntry);
   const url = injector?.clientConfig.url;
   const caBundle = injector?.clientConfig.caBundle;
-  // istiod flips failurePolicy to Fail once it serves; keep whatever the live validator has (fixWhConfig).
+  // istiod flips failurePolicy to Fail once it serves; keep what the live validator has (fixWhConfig).
   const existingPolicy = input.existingValidator?.webhooks.find((w) => w.name === 'validation.istio.io')?.failurePolicy;
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
     metadata: {
       name: DEFAULT_VALIDATOR_NAME,
-      labels: { ...chartLabels(input.revision, 'istiod'), istio: 'istiod', ...inherited },
+      labels: withoutOperatorLabels({
+        app: 'istiod',
+        istio: 'istiod',
+        [ISTIO_REV_LABEL]: revisionLabel,
+        [ISTIO_TAG_LABEL]: DEFAULT_TAG,
+        'app.kubernetes.io/name': 'istiod',
+        'app.kubernetes.io/part-of': 'istio',
+        ...inherited,
+      }),
     },
     webhooks: [
       {
@@ -267,6 +272,8 @@ function buildDefaultValidator(
         failurePolicy: existingPolicy ?? 'Ignore',
         sideEffects: 'None',
         admissionReviewVersions: ['v1'],
+        // Objects labelled with a revision are validated by that revision's own validator.
+        objectSelector: { matchExpressions: [{ key: ISTIO_REV_LABEL, operator: 'DoesNotExist' }] },
       },
     ],
   };
@@ -277,10 +284,19 @@ function replaceUrlPath(url: string, path: string): string {
   return match === null ? url : `${match[1] ?? ''}${path}`;
 }
 
-/** Which revision a tag's webhook configuration sends pods to, and whether every entry agrees. */
-export function tagTarget(webhook: WebhookConfiguration): { revision: string | undefined; consistent: boolean } {
-  const revision = webhook.labels[ISTIO_REV_LABEL];
-  const expectedService = revision === undefined || revision === DEFAULT_TAG ? 'istiod' : `istiod-${revision}`;
-  const consistent = webhook.webhooks.every((w) => w.clientConfig.url !== undefined || w.clientConfig.service?.name === expectedService);
-  return { revision, consistent };
+/** The tag configuration as the planner observes it once written (for the injection view and the fake mesh). */
+export function asObserved(object: MutatingWebhookConfigurationObject): WebhookConfiguration {
+  return {
+    name: object.metadata.name,
+    labels: object.metadata.labels,
+    annotations: object.metadata.annotations ?? {},
+    webhooks: object.webhooks.map((w) => ({
+      name: w.name,
+      clientConfig: w.clientConfig,
+      reinvocationPolicy: w.reinvocationPolicy,
+      failurePolicy: w.failurePolicy,
+      namespaceSelector: w.namespaceSelector,
+      objectSelector: w.objectSelector,
+    })),
+  };
 }

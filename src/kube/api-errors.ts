@@ -5,6 +5,8 @@ import { StalledError, TransientError } from '../core/errors.ts';
 export function statusCodeOf(error: unknown): number | undefined {
   if (error instanceof ApiException) return error.code;
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'number') return error.code;
+  // client-node's Watch reports a failed watch request as an Error with statusCode.
+  if (typeof error === 'object' && error !== null && 'statusCode' in error && typeof error.statusCode === 'number') return error.statusCode;
   return undefined;
 }
 

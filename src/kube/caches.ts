@@ -1,176 +1,140 @@
-// Informer caches of everything the operator observes. Informers only keep caches and signal "something
-// changed"; they restart themselves after watch errors (an expired resourceVersion relists).
-import {
-  type KubernetesObject,
-  type V1DaemonSet,
-  type V1Deployment,
-  type V1Job,
-  type V1MutatingWebhookConfiguration,
-  type V1Namespace,
-  type V1Pod,
-  type V1ReplicaSet,
-  type V1Service,
-  type V1StatefulSet,
-  type V1ValidatingWebhookConfiguration,
-  type Informer,
-  type ObjectCache,
-  type KubernetesListObject,
-  makeInformer,
-} from '@kubernetes/client-node';
-import type { Logger } from 'pino';
+// The informers behind ObservedState. Each keeps a reduced copy of what the planner reads and reports every
+// change; they come back by themselves after watch cuts and API errors (informer.ts).
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, ISTIO_REV_LABEL, PLURAL } from '../api/constants.ts';
+import type { NamespaceState, ServiceState, WebhookConfiguration } from '../core/observed.ts';
 import type { KubeClients } from './clients.ts';
-
-type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+import { Informer, type InformerEvent, type InformerHealth, type ListResult, type ManagedInformer, type Store } from './informer.ts';
+import {
+  toJobFacts,
+  toNamespaceState,
+  toPodFacts,
+  toReplicaSetFacts,
+  toServiceState,
+  toWebhookConfiguration,
+  trimUpgrade,
+  type JobFacts,
+  type PodFacts,
+  type ReplicaSetFacts,
+} from './to-observed.ts';
+import { WORKLOADS, type WorkloadFacts, type WorkloadSource } from './workloads/index.ts';
 
 export interface RawUpgrade extends KubernetesObject {
   spec?: unknown;
   status?: unknown;
 }
 
+/** What changed, for the controller to decide which upgrades to look at. */
+export type Change =
+  | { readonly kind: 'upgrade'; readonly name: string }
+  | { readonly kind: 'namespaced'; readonly resource: string; readonly namespace: string }
+  | { readonly kind: 'cluster'; readonly resource: string };
+
 export interface Caches {
-  readonly upgrades: ObjectCache<RawUpgrade>;
-  readonly namespaces: ObjectCache<V1Namespace>;
-  readonly deployments: ObjectCache<V1Deployment>;
-  readonly statefulSets: ObjectCache<V1StatefulSet>;
-  readonly daemonSets: ObjectCache<V1DaemonSet>;
-  readonly replicaSets: ObjectCache<V1ReplicaSet>;
-  readonly pods: ObjectCache<V1Pod>;
-  readonly jobs: ObjectCache<V1Job>;
-  readonly services: ObjectCache<V1Service>;
-  readonly mutatingWebhooks: ObjectCache<V1MutatingWebhookConfiguration>;
-  readonly validatingWebhooks: ObjectCache<V1ValidatingWebhookConfiguration>;
+  readonly upgrades: Store<RawUpgrade>;
+  readonly namespaces: Store<NamespaceState>;
+  /** One source per workload kind of the adapter table. */
+  readonly workloads: readonly WorkloadSource[];
+  readonly replicaSets: Store<ReplicaSetFacts>;
+  readonly pods: Store<PodFacts>;
+  readonly jobs: Store<JobFacts>;
+  readonly services: Store<ServiceState>;
+  readonly mutatingWebhooks: Store<WebhookConfiguration>;
+  readonly validatingWebhooks: Store<WebhookConfiguration>;
 }
 
-export type ChangeKind = 'upgrade' | 'cluster';
-
-interface SyncState {
-  synced: boolean;
-  lastError: string | undefined;
+/** The reduced list result an informer works on. */
+function asList<T extends KubernetesObject>(request: Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>): Promise<ListResult<T>> {
+  return request;
 }
-
-interface InformerEntry {
-  readonly name: string;
-  readonly informer: Cache<KubernetesObject>;
-  readonly state: SyncState;
-}
-
-function errorText(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'number') {
-    const body = 'body' in error ? String(error.body) : '';
-    return `HTTP ${error.code}${body === '' ? '' : `: ${body.slice(0, 300)}`}`;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
-const RESTART_DELAY_MS = { min: 1_000, max: 30_000 };
 
 export class InformerSet {
   readonly caches: Caches;
-  private readonly informers: InformerEntry[] = [];
-  private stopped = false;
-  private readonly log: Logger;
+  private readonly informers: ManagedInformer[] = [];
 
-  constructor(clients: KubeClients, istioNamespace: string, log: Logger, onChange: (kind: ChangeKind, object: KubernetesObject) => void) {
-    this.log = log;
+  constructor(clients: KubeClients, istioNamespace: string, onChange: (change: Change) => void) {
     const { config, core, apps, batch, admission, custom } = clients;
-    // An informer counts as synced only once its list succeeded; a failed list or watch unsyncs it. (The
-    // client's start() resolves even when the list fails, so it proves nothing.)
-    const add = <T extends KubernetesObject>(name: string, kind: ChangeKind, make: (listed: <L>(request: Promise<L>) => Promise<L>) => Cache<T>): Cache<T> => {
-      const state: SyncState = { synced: false, lastError: undefined };
-      const listed = async <L>(request: Promise<L>): Promise<L> => {
-        try {
-          const result = await request;
-          state.synced = true;
-          state.lastError = undefined;
-          return result;
-        } catch (error) {
-          state.synced = false;
-          state.lastError = errorText(error);
-          throw error;
-        }
-      };
-      const informer = make(listed);
-      const entry: InformerEntry = { name, informer, state };
-      this.informers.push(entry);
-      const notify = (object: T) => {
-        onChange(kind, object);
-      };
-      informer.on('add', notify);
-      informer.on('update', notify);
-      informer.on('delete', notify);
-      informer.on('error', (error: unknown) => {
-        state.synced = false;
-        state.lastError = errorText(error);
-        this.restart(entry, error, RESTART_DELAY_MS.min);
-      });
+    const add = <T extends KubernetesObject, S>(
+      name: string,
+      path: string,
+      list: () => Promise<ListResult<T>>,
+      transform: (o: T) => S,
+      change: (event: InformerEvent, object: S) => Change,
+      labelSelector?: string,
+    ): Informer<T, S> => {
+      const informer = new Informer<T, S>(config, { name, path, list, transform, labelSelector, onEvent: (event, object) => { onChange(change(event, object)); } });
+      this.informers.push(informer);
       return informer;
     };
-    const asList = <T>(promise: Promise<T>) => promise as unknown as Promise<KubernetesListObject<never>>;
+    const namespaced = (resource: string) => (_: InformerEvent, o: { namespace: string }): Change => ({ kind: 'namespaced', resource, namespace: o.namespace });
+    const clusterScoped = (resource: string) => (): Change => ({ kind: 'cluster', resource });
+
+    const workloads = Object.values(WORKLOADS).map((adapter) =>
+      adapter.watch(clients, (_event, w: WorkloadFacts) => {
+        onChange({ kind: 'namespaced', resource: adapter.resource, namespace: w.namespace });
+      }),
+    );
+    for (const source of workloads) if (source.informer !== undefined) this.informers.push(source.informer);
+
     this.caches = {
-      upgrades: add<RawUpgrade>('istioupgrades', 'upgrade', (listed) => makeInformer(config, `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`, () =>
-        asList(listed(custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: PLURAL }))),
-      )),
-      namespaces: add('namespaces', 'cluster', (listed) => makeInformer(config, '/api/v1/namespaces', () => asList(listed(core.listNamespace())))),
-      deployments: add('deployments', 'cluster', (listed) => makeInformer(config, '/apis/apps/v1/deployments', () => asList(listed(apps.listDeploymentForAllNamespaces())))),
-      statefulSets: add('statefulsets', 'cluster', (listed) => makeInformer(config, '/apis/apps/v1/statefulsets', () => asList(listed(apps.listStatefulSetForAllNamespaces())))),
-      daemonSets: add('daemonsets', 'cluster', (listed) => makeInformer(config, '/apis/apps/v1/daemonsets', () => asList(listed(apps.listDaemonSetForAllNamespaces())))),
-      replicaSets: add('replicasets', 'cluster', (listed) => makeInformer(config, '/apis/apps/v1/replicasets', () => asList(listed(apps.listReplicaSetForAllNamespaces())))),
-      pods: add('pods', 'cluster', (listed) => makeInformer(config, '/api/v1/pods', () => asList(listed(core.listPodForAllNamespaces())))),
-      jobs: add('jobs', 'cluster', (listed) => makeInformer(config, '/apis/batch/v1/jobs', () => asList(listed(batch.listJobForAllNamespaces())))),
-      services: add('services', 'cluster', (listed) => makeInformer(config, `/api/v1/namespaces/${istioNamespace}/services`, () => asList(listed(core.listNamespacedService({ namespace: istioNamespace }))))),
-      mutatingWebhooks: add('mutatingwebhookconfigurations', 'cluster', (listed) => makeInformer(
-        config,
+      upgrades: add<RawUpgrade, RawUpgrade>(
+        'istioupgrades',
+        `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`,
+        () => custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: PLURAL }) as Promise<ListResult<RawUpgrade>>,
+        trimUpgrade,
+        (_, u) => ({ kind: 'upgrade', name: u.metadata?.name ?? '' }),
+      ),
+      namespaces: add('namespaces', '/api/v1/namespaces', () => asList(core.listNamespace()), toNamespaceState, clusterScoped('namespaces')),
+      workloads,
+      replicaSets: add('replicasets', '/apis/apps/v1/replicasets', () => asList(apps.listReplicaSetForAllNamespaces()), toReplicaSetFacts, namespaced('replicasets')),
+      pods: add('pods', '/api/v1/pods', () => asList(core.listPodForAllNamespaces()), toPodFacts, namespaced('pods')),
+      jobs: add('jobs', '/apis/batch/v1/jobs', () => asList(batch.listJobForAllNamespaces()), toJobFacts, namespaced('jobs')),
+      services: add(
+        'services',
+        `/api/v1/namespaces/${istioNamespace}/services`,
+        () => asList(core.listNamespacedService({ namespace: istioNamespace, labelSelector: ISTIO_REV_LABEL })),
+        toServiceState,
+        namespaced('services'),
+        ISTIO_REV_LABEL,
+      ),
+      mutatingWebhooks: add(
+        'mutatingwebhookconfigurations',
         '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations',
-        () => asList(listed(admission.listMutatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL }))),
+        () => asList(admission.listMutatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL })),
+        toWebhookConfiguration,
+        clusterScoped('mutatingwebhookconfigurations'),
         ISTIO_REV_LABEL,
-      )),
-      validatingWebhooks: add('validatingwebhookconfigurations', 'cluster', (listed) => makeInformer(
-        config,
+      ),
+      validatingWebhooks: add(
+        'validatingwebhookconfigurations',
         '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
-        () => asList(listed(admission.listValidatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL }))),
+        () => asList(admission.listValidatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL })),
+        toWebhookConfiguration,
+        clusterScoped('validatingwebhookconfigurations'),
         ISTIO_REV_LABEL,
-      )),
+      ),
     };
   }
 
+  /** Resolves once every informer has made its first list attempt (failed ones keep retrying). */
   async start(): Promise<void> {
-    await Promise.all(this.informers.map(async (entry) => {
-      try {
-        await entry.informer.start();
-      } catch (error) {
-        entry.state.lastError = errorText(error);
-        this.restart(entry, error, RESTART_DELAY_MS.min);
-      }
-    }));
+    await Promise.all(this.informers.map((i) => i.start()));
   }
 
-  /** True once every informer has listed at least once and is watching. */
-  synced(): boolean {
-    return this.informers.every((i) => i.state.synced);
+  health(nowMs = Date.now()): InformerHealth[] {
+    return this.informers.map((i) => i.health(nowMs));
   }
 
-  unsynced(): string[] {
-    return this.informers.filter((i) => !i.state.synced).map((i) => (i.state.lastError === undefined ? i.name : `${i.name} (${i.state.lastError})`));
+  /** True once every informer has listed and none has been failing for long. */
+  synced(nowMs = Date.now()): boolean {
+    return this.health(nowMs).every((h) => h.up);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await Promise.all(this.informers.map((i) => i.informer.stop()));
+  unsynced(nowMs = Date.now()): string[] {
+    return this.health(nowMs).filter((h) => !h.up).map((h) => (h.lastError === undefined ? h.name : `${h.name} (${h.lastError})`));
   }
 
-  private restart(entry: InformerEntry, error: unknown, delayMs: number): void {
-    if (this.stopped) return;
-    this.log.warn({ informer: entry.name, err: error, retryInMs: delayMs }, 'watch failed; restarting informer');
-    setTimeout(() => {
-      if (this.stopped) return;
-      entry.informer.start().then(
-        () => undefined,
-        (again: unknown) => {
-          entry.state.lastError = errorText(again);
-          this.restart(entry, again, Math.min(delayMs * 2, RESTART_DELAY_MS.max));
-        },
-      );
-    }, delayMs).unref();
+  stop(): void {
+    for (const informer of this.informers) informer.stop();
   }
 }

@@ -1,12 +1,13 @@
 // Carries out one planner Action against the API server. Every action is idempotent: Jobs have fixed names
-// (AlreadyExists means done), tag objects are server-side applied, restarts are skipped when stamped.
-import { PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
-import { RESTARTED_AT_ANNOTATION, RESTARTED_FOR_ANNOTATION } from '../api/constants.ts';
-import type { Action, ApplyTagWebhook, RestartWorkload, RunInstallerJob } from '../core/actions.ts';
-import { TransientError } from '../core/errors.ts';
-import { classifyApiError, isAlreadyExists } from './api-errors.ts';
+// (AlreadyExists means done), tag objects are server-side applied, restarts are skipped when stamped,
+// evictions of pods already gone are done, labels are merged.
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { Action, ApplyTagWebhook, DeactivateInjector, EvictPod, LabelNamespace, RunInstallerJob } from '../core/actions.ts';
+import { NEVER_MATCH, isInjectorEntry } from '../core/injection.ts';
+import { classifyApiError, isAlreadyExists, isNotFound, statusCodeOf } from './api-errors.ts';
 import type { KubeClients } from './clients.ts';
 import { installerJobSpec, overlayConfigMap, type InstallerSettings, type JobOwner } from './installer/job-spec.ts';
+import { WORKLOADS } from './workloads/index.ts';
 
 export const FIELD_MANAGER = 'istio-upgrade-operator';
 
@@ -16,7 +17,8 @@ export interface ExecuteContext {
   readonly owner: JobOwner;
 }
 
-export type ExecutionOutcome = 'done' | 'skipped';
+/** done: carried out; skipped: already so; refused: the cluster said "not now" (a PodDisruptionBudget). */
+export type ExecutionOutcome = 'done' | 'skipped' | 'refused';
 
 async function call<T>(what: string, request: () => Promise<T>): Promise<T> {
   try {
@@ -68,45 +70,45 @@ async function applyTagWebhook(ctx: ExecuteContext, action: ApplyTagWebhook): Pr
   return 'done';
 }
 
-interface TemplateHolder extends KubernetesObject {
-  spec?: { template: { metadata?: { annotations?: Record<string, string> } } };
+async function deactivateInjector(ctx: ExecuteContext, action: DeactivateInjector): Promise<ExecutionOutcome> {
+  const { admission } = ctx.clients;
+  const what = `mutatingwebhookconfigurations ${action.name}`;
+  let config;
+  try {
+    config = await admission.readMutatingWebhookConfiguration({ name: action.name });
+  } catch (error) {
+    if (isNotFound(error)) return 'skipped';
+    throw classifyApiError(error, `get ${what}`);
+  }
+  const webhooks = config.webhooks ?? [];
+  const injectors = webhooks.filter((w) => isInjectorEntry({ name: w.name, clientConfig: {} }));
+  if (injectors.every((w) => JSON.stringify(w.namespaceSelector) === JSON.stringify(NEVER_MATCH) && JSON.stringify(w.objectSelector) === JSON.stringify(NEVER_MATCH))) return 'skipped';
+  for (const w of injectors) {
+    w.namespaceSelector = structuredClone(NEVER_MATCH);
+    w.objectSelector = structuredClone(NEVER_MATCH);
+  }
+  // A replace carries the resourceVersion read: a concurrent writer makes it 409 and the next pass decides again.
+  await call(`update ${what}`, () => admission.replaceMutatingWebhookConfiguration({ name: action.name, body: config }));
+  return 'done';
 }
 
-async function restartWorkload(ctx: ExecuteContext, action: RestartWorkload): Promise<ExecutionOutcome> {
-  const { apps } = ctx.clients;
+async function evictPod(ctx: ExecuteContext, action: EvictPod): Promise<ExecutionOutcome> {
   const { namespace, name } = action;
-  const what = `${action.kind.toLowerCase()}s ${namespace}/${name}`;
-  const read = (): Promise<TemplateHolder> => {
-    switch (action.kind) {
-      case 'Deployment':
-        return apps.readNamespacedDeployment({ name, namespace });
-      case 'StatefulSet':
-        return apps.readNamespacedStatefulSet({ name, namespace });
-      case 'DaemonSet':
-        return apps.readNamespacedDaemonSet({ name, namespace });
-    }
-  };
-  const current = await call(`get ${what}`, read);
-  if (current.spec?.template.metadata?.annotations?.[RESTARTED_FOR_ANNOTATION] === action.stamp) return 'skipped';
-  const resourceVersion = current.metadata?.resourceVersion;
-  if (resourceVersion === undefined) throw new TransientError(`${what} has no resourceVersion`);
-  // The resourceVersion makes the patch conditional: if someone changed the workload since we read it, the
-  // API server answers 409 and the next pass decides again.
-  const body = {
-    metadata: { resourceVersion },
-    spec: { template: { metadata: { annotations: { [RESTARTED_FOR_ANNOTATION]: action.stamp, [RESTARTED_AT_ANNOTATION]: action.restartedAt } } } },
-  };
-  const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-  await call(`patch ${what}`, () => {
-    switch (action.kind) {
-      case 'Deployment':
-        return apps.patchNamespacedDeployment({ name, namespace, body }, options);
-      case 'StatefulSet':
-        return apps.patchNamespacedStatefulSet({ name, namespace, body }, options);
-      case 'DaemonSet':
-        return apps.patchNamespacedDaemonSet({ name, namespace, body }, options);
-    }
-  });
+  try {
+    await ctx.clients.core.createNamespacedPodEviction({ name, namespace, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } } });
+    return 'done';
+  } catch (error) {
+    if (isNotFound(error)) return 'skipped';
+    // 429: a PodDisruptionBudget does not allow it now; the next pass tries again.
+    if (statusCodeOf(error) === 429) return 'refused';
+    throw classifyApiError(error, `create pods/eviction ${namespace}/${name}`);
+  }
+}
+
+async function labelNamespace(ctx: ExecuteContext, action: LabelNamespace): Promise<ExecutionOutcome> {
+  await call(`patch namespaces ${action.name}`, () =>
+    ctx.clients.core.patchNamespace({ name: action.name, body: { metadata: { labels: action.labels } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+  );
   return 'done';
 }
 
@@ -116,7 +118,31 @@ export async function execute(ctx: ExecuteContext, action: Action): Promise<Exec
       return runInstallerJob(ctx, action);
     case 'applyTagWebhook':
       return applyTagWebhook(ctx, action);
+    case 'deactivateInjector':
+      return deactivateInjector(ctx, action);
     case 'restartWorkload':
-      return restartWorkload(ctx, action);
+      return WORKLOADS[action.kind].restart(ctx.clients, action.namespace, action.name, action.stamp, action.restartedAt);
+    case 'evictPod':
+      return evictPod(ctx, action);
+    case 'labelNamespace':
+      return labelNamespace(ctx, action);
+  }
+}
+
+/** One line for logs and Events. */
+export function describeAction(action: Action): string {
+  switch (action.type) {
+    case 'runInstallerJob':
+      return `job ${action.jobName}: ${action.args.join(' ')}`;
+    case 'applyTagWebhook':
+      return `tag ${action.tag} -> ${action.revision}`;
+    case 'deactivateInjector':
+      return `deactivate injector ${action.name}`;
+    case 'restartWorkload':
+      return `${action.kind}/${action.namespace}/${action.name}`;
+    case 'evictPod':
+      return `evict pod ${action.namespace}/${action.name}`;
+    case 'labelNamespace':
+      return `label namespace ${action.name} ${Object.entries(action.labels).map(([k, v]) => `${k}=${v}`).join(',')}`;
   }
 }

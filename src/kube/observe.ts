@@ -1,104 +1,91 @@
-// Gathers the planner's ObservedState from the informer caches (and Prometheus while a soak is due).
-import type { V1Job, V1ReplicaSet } from '@kubernetes/client-node';
-import { ISTIO_REV_LABEL, UPGRADE_LABEL } from '../api/constants.ts';
+// Gathers the planner's ObservedState from the informer caches, and takes the soak measurements the planner
+// asked for. The caches already hold reduced objects, so this is joining, not parsing.
+import { UPGRADE_LABEL } from '../api/constants.ts';
+import { peekUpgrade } from '../api/peek-upgrade.ts';
 import { IstioUpgradeSchema, type IstioUpgrade } from '../api/schema.ts';
 import type { MetricsSample, ObservedState, PodState, RevisionState, UpgradeSummary, WorkloadKind, WorkloadState } from '../core/observed.ts';
-import { soakQueries } from '../core/soak.ts';
+import { soakRequests } from '../core/soak.ts';
 import type { Caches } from './caches.ts';
-import { queryPrometheus } from './prometheus.ts';
-import { jobOutcome, toPodState, toRevisionState, toWebhookConfiguration, toWorkloadState, workloadOwnerKey } from './to-observed.ts';
+import { readSoak } from './metrics/index.ts';
+import { jobOutcome, toPodState, toRevisionState, workloadOwnerKey, type JobFacts } from './to-observed.ts';
+import { WORKLOADS, withPods } from './workloads/index.ts';
 
 export interface ObserveContext {
   readonly caches: Caches;
   readonly istioNamespace: string;
   readonly installerNamespace: string;
   readonly kubernetesVersion: string;
-  readonly query?: typeof queryPrometheus;
+  /** Replaces the soak providers (tests). */
+  readonly readSoak?: typeof readSoak;
 }
 
-function keyed<T extends { metadata?: { namespace?: string; name?: string } }>(items: readonly T[]): Map<string, T> {
-  return new Map(items.map((i) => [`${i.metadata?.namespace ?? ''}/${i.metadata?.name ?? ''}`, i]));
+function isWorkloadKind(kind: string): kind is WorkloadKind {
+  return Object.hasOwn(WORKLOADS, kind);
 }
 
 function summaries(ctx: ObserveContext, self: IstioUpgrade): UpgradeSummary[] {
   return ctx.caches.upgrades.list().flatMap((raw) => {
-    const uid = raw.metadata?.uid;
-    if (uid === undefined || uid === self.metadata.uid) return [];
-    const spec = raw.spec as { tag?: unknown } | undefined;
-    const status = raw.status as { phase?: unknown } | undefined;
-    return [{
-      name: raw.metadata?.name ?? '',
-      uid,
-      tag: typeof spec?.tag === 'string' ? spec.tag : 'default',
-      phase: typeof status?.phase === 'string' ? status.phase : undefined,
-      creationTimestamp: String(raw.metadata?.creationTimestamp ?? ''),
-    }];
+    const peek = peekUpgrade(raw);
+    if (peek === undefined || peek.uid === self.metadata.uid) return [];
+    return [peek];
   });
 }
 
-function revisions(ctx: ObserveContext): RevisionState[] {
-  const services = new Set(ctx.caches.services.list(ctx.istioNamespace).map((s) => s.metadata?.name));
-  return ctx.caches.deployments
-    .list(ctx.istioNamespace)
-    .filter((d) => d.metadata?.labels?.app === 'istiod' && d.metadata.labels[ISTIO_REV_LABEL] !== undefined)
-    .flatMap((d) => {
-      const state = toRevisionState(d);
-      return state === undefined ? [] : [{ ...state, serviceExists: services.has(`istiod-${state.revision}`) }];
+function revisions(workloads: readonly WorkloadState[], istioNamespace: string): RevisionState[] {
+  return workloads
+    .filter((w) => w.kind === 'Deployment' && w.namespace === istioNamespace && w.labels.app === 'istiod')
+    .flatMap((w) => {
+      const state = toRevisionState(w);
+      return state === undefined ? [] : [state];
     });
 }
 
-function workloadsAndPods(ctx: ObserveContext, jobs: ReadonlyMap<string, V1Job>): { workloads: WorkloadState[]; otherPods: PodState[] } {
-  const replicaSets: ReadonlyMap<string, V1ReplicaSet> = keyed(ctx.caches.replicaSets.list());
+function workloadsAndPods(ctx: ObserveContext): { workloads: WorkloadState[]; otherPods: PodState[] } {
+  const { caches } = ctx;
+  const job = (namespace: string, name: string): JobFacts | undefined => caches.jobs.get(name, namespace);
+  const replicaSet = (namespace: string, name: string) => caches.replicaSets.get(name, namespace);
   const podsByOwner = new Map<string, PodState[]>();
   const otherPods: PodState[] = [];
-  for (const pod of ctx.caches.pods.list()) {
-    const state = toPodState(pod, jobs);
-    const owner = workloadOwnerKey(pod, replicaSets);
-    if (owner === undefined) otherPods.push(state);
-    else podsByOwner.set(owner, [...(podsByOwner.get(owner) ?? []), state]);
+  for (const facts of caches.pods.list()) {
+    const pod = toPodState(facts, job);
+    const owner = workloadOwnerKey(facts, replicaSet, isWorkloadKind);
+    if (owner === undefined) otherPods.push(pod);
+    else {
+      const list = podsByOwner.get(owner);
+      if (list === undefined) podsByOwner.set(owner, [pod]);
+      else list.push(pod);
+    }
   }
-  const collect = (kind: WorkloadKind, items: readonly Parameters<typeof toWorkloadState>[1][]) =>
-    items.map((w) => toWorkloadState(kind, w, podsByOwner.get(`${kind}/${w.metadata?.namespace ?? ''}/${w.metadata?.name ?? ''}`) ?? []));
-  return {
-    workloads: [
-      ...collect('Deployment', ctx.caches.deployments.list()),
-      ...collect('StatefulSet', ctx.caches.statefulSets.list()),
-      ...collect('DaemonSet', ctx.caches.daemonSets.list()),
-    ],
-    otherPods,
-  };
+  return { workloads: caches.workloads.flatMap((source) => source.facts().map((w) => withPods(w, podsByOwner))), otherPods };
 }
 
 function installerJobs(ctx: ObserveContext, upgrade: IstioUpgrade): ObservedState['jobs'] {
   const pods = ctx.caches.pods.list(ctx.installerNamespace);
   return ctx.caches.jobs
     .list(ctx.installerNamespace)
-    .filter((j) => j.metadata?.labels?.[UPGRADE_LABEL] === upgrade.metadata.uid)
-    .map((job) => ({
-      name: job.metadata?.name ?? '',
-      ...jobOutcome(job, pods.filter((p) => p.metadata?.labels?.['job-name'] === job.metadata?.name)),
-    }));
+    .filter((j) => j.labels[UPGRADE_LABEL] === upgrade.metadata.uid)
+    .map((job) => ({ name: job.name, ...jobOutcome(job, pods.filter((p) => p.labels['job-name'] === job.name)) }));
 }
 
 async function metrics(ctx: ObserveContext, upgrade: IstioUpgrade, now: Date): Promise<MetricsSample | undefined> {
-  const due = soakQueries(upgrade, now);
-  if (due === undefined) return undefined;
-  const query = ctx.query ?? queryPrometheus;
-  const readings = await Promise.all(due.queries.map((q) => query(due.address, q)));
-  return { target: due.target, readings };
+  const requests = soakRequests(upgrade, now);
+  const first = requests[0];
+  if (first === undefined) return undefined;
+  const readings = await (ctx.readSoak ?? readSoak)(requests);
+  return { target: first.target, readings };
 }
 
 export async function observe(ctx: ObserveContext, upgrade: IstioUpgrade, now: Date): Promise<ObservedState> {
-  const jobs = keyed(ctx.caches.jobs.list());
-  const { workloads, otherPods } = workloadsAndPods(ctx, jobs);
+  const { workloads, otherPods } = workloadsAndPods(ctx);
   return {
     kubernetesVersion: ctx.kubernetesVersion,
     istioNamespace: ctx.istioNamespace,
     otherUpgrades: summaries(ctx, upgrade),
-    revisions: revisions(ctx),
-    mutatingWebhooks: ctx.caches.mutatingWebhooks.list().map(toWebhookConfiguration),
-    validatingWebhooks: ctx.caches.validatingWebhooks.list().map(toWebhookConfiguration),
-    namespaces: ctx.caches.namespaces.list().map((n) => ({ name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} })),
+    revisions: revisions(workloads, ctx.istioNamespace),
+    mutatingWebhooks: ctx.caches.mutatingWebhooks.list(),
+    validatingWebhooks: ctx.caches.validatingWebhooks.list(),
+    services: ctx.caches.services.list(),
+    namespaces: ctx.caches.namespaces.list(),
     workloads,
     otherPods,
     jobs: installerJobs(ctx, upgrade),

@@ -1,27 +1,28 @@
-// Converts Kubernetes objects (as the informers cache them) into the planner's ObservedState shapes.
+// Converts Kubernetes objects into the planner's ObservedState shapes. The informers apply these on insert,
+// so each object is parsed once per resourceVersion, not once per pass.
 import type {
-  V1DaemonSet,
-  V1Deployment,
   V1Job,
   V1MutatingWebhookConfiguration,
+  V1Namespace,
   V1Pod,
   V1ReplicaSet,
-  V1StatefulSet,
+  V1Service,
   V1ValidatingWebhookConfiguration,
 } from '@kubernetes/client-node';
 import { ISTIO_PROXY_CONTAINER, ISTIO_REV_LABEL, SIDECAR_STATUS_ANNOTATION } from '../api/constants.ts';
 import type { LabelSelector } from '../api/schema.ts';
 import type {
+  ContainerState,
   JobOutcome,
+  NamespaceState,
   PodState,
   RevisionState,
-  RolloutState,
+  ServiceState,
   WebhookConfiguration,
   WebhookEntry,
-  WorkloadKind,
-  WorkloadState,
 } from '../core/observed.ts';
 import { versionFromImage, formatVersion } from '../core/version.ts';
+import type { WorkloadFacts } from './workloads/index.ts';
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -38,102 +39,124 @@ export function injectedRevision(annotations: Labels | undefined): string | unde
   return undefined;
 }
 
-function controllerOf(meta: { ownerReferences?: { kind: string; name: string; controller?: boolean }[] } | undefined): { kind: string; name: string } | undefined {
+interface OwnerReference {
+  readonly kind: string;
+  readonly name: string;
+}
+
+function controllerOf(meta: { ownerReferences?: { kind: string; name: string; controller?: boolean }[] } | undefined): OwnerReference | undefined {
   const owner = meta?.ownerReferences?.find((o) => o.controller === true);
   return owner === undefined ? undefined : { kind: owner.kind, name: owner.name };
 }
 
-export function jobFinished(job: V1Job | undefined): boolean {
-  return (job?.status?.conditions ?? []).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+/** A pod as cached: its state except what depends on other objects (its Job's end). */
+export type PodFacts = Omit<PodState, 'ownerJobFinished'>;
+
+function containerStates(pod: V1Pod): ContainerState[] {
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  return statuses.map((s) => ({
+    name: s.name,
+    restarts: s.restartCount,
+    ...(s.state?.waiting?.reason === undefined ? {} : { waitingReason: s.state.waiting.reason }),
+  }));
 }
 
-export function toPodState(pod: V1Pod, jobsByKey: ReadonlyMap<string, V1Job>): PodState {
-  const namespace = pod.metadata?.namespace ?? '';
-  const owner = controllerOf(pod.metadata);
+/** The first non-zero exit of a container, with its termination message (istioctl's last output lines). */
+function failureOf(pod: V1Pod): string | undefined {
+  const terminated = (pod.status?.containerStatuses ?? []).map((s) => s.state?.terminated).find((t) => t !== undefined && t.exitCode !== 0);
+  if (terminated === undefined) return undefined;
+  const detail = terminated.message?.trim();
+  return detail !== undefined && detail !== '' ? `exit code ${terminated.exitCode}: ${detail}` : undefined;
+}
+
+function toIso(value: Date | string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  return value instanceof Date ? value.toISOString() : value;
+}
+
+export function toPodFacts(pod: V1Pod): PodFacts {
   const proxy = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === ISTIO_PROXY_CONTAINER);
   const phase = pod.status?.phase;
+  const ready = (pod.status?.conditions ?? []).find((c) => c.type === 'Ready');
+  const failure = failureOf(pod);
   return {
-    namespace,
+    namespace: pod.metadata?.namespace ?? '',
     name: pod.metadata?.name ?? '',
     phase: phase === 'Pending' || phase === 'Running' || phase === 'Succeeded' || phase === 'Failed' ? phase : 'Unknown',
     labels: pod.metadata?.labels ?? {},
     injectedRevision: injectedRevision(pod.metadata?.annotations),
     proxyImage: proxy?.image,
-    owner,
-    ownerJobFinished: owner?.kind === 'Job' && jobFinished(jobsByKey.get(`${namespace}/${owner.name}`)),
+    hostNetwork: pod.spec?.hostNetwork === true,
+    owner: controllerOf(pod.metadata),
     terminating: pod.metadata?.deletionTimestamp !== undefined,
+    ready: ready?.status === 'True',
+    readySince: toIso(ready?.lastTransitionTime),
+    containers: containerStates(pod),
+    ...(failure === undefined ? {} : { failure }),
   };
 }
 
-function isDaemonSet(kind: WorkloadKind, w: V1Deployment | V1StatefulSet | V1DaemonSet): w is V1DaemonSet {
-  // Objects from a list carry no kind, so the caller's kind decides; an explicit other kind overrides it.
-  return kind === 'DaemonSet' && (w.kind === undefined || w.kind === 'DaemonSet');
+export function jobFinished(job: JobFacts | undefined): boolean {
+  return job !== undefined && job.outcome !== 'Running';
 }
 
-function daemonSetRollout(w: V1DaemonSet): RolloutState {
-  const s = w.status;
-  return {
-    generation: w.metadata?.generation ?? 0,
-    observedGeneration: s?.observedGeneration ?? 0,
-    desired: s?.desiredNumberScheduled ?? 0,
-    updated: s?.updatedNumberScheduled ?? 0,
-    ready: s?.numberAvailable ?? 0,
-    total: s?.currentNumberScheduled ?? 0,
-  };
+export function toPodState(pod: PodFacts, jobs: (namespace: string, name: string) => JobFacts | undefined): PodState {
+  return { ...pod, ownerJobFinished: pod.owner?.kind === 'Job' && jobFinished(jobs(pod.namespace, pod.owner.name)) };
 }
 
-function replicaRollout(w: V1Deployment | V1StatefulSet): RolloutState {
-  const s = w.status;
-  return {
-    generation: w.metadata?.generation ?? 0,
-    observedGeneration: s?.observedGeneration ?? 0,
-    desired: w.spec?.replicas ?? 1,
-    updated: s?.updatedReplicas ?? 0,
-    ready: s?.availableReplicas ?? s?.readyReplicas ?? 0,
-    total: s?.replicas ?? 0,
-  };
+/** A ReplicaSet as cached: only who controls it. */
+export interface ReplicaSetFacts {
+  readonly namespace: string;
+  readonly name: string;
+  readonly owner: OwnerReference | undefined;
 }
 
-function rolloutOf(kind: WorkloadKind, w: V1Deployment | V1StatefulSet | V1DaemonSet): RolloutState {
-  return isDaemonSet(kind, w) ? daemonSetRollout(w) : replicaRollout(w);
+export function toReplicaSetFacts(rs: V1ReplicaSet): ReplicaSetFacts {
+  return { namespace: rs.metadata?.namespace ?? '', name: rs.metadata?.name ?? '', owner: controllerOf(rs.metadata) };
 }
 
-export function toWorkloadState(kind: WorkloadKind, w: V1Deployment | V1StatefulSet | V1DaemonSet, pods: readonly PodState[]): WorkloadState {
-  return {
-    kind,
-    namespace: w.metadata?.namespace ?? '',
-    name: w.metadata?.name ?? '',
-    templateLabels: w.spec?.template.metadata?.labels ?? {},
-    templateAnnotations: w.spec?.template.metadata?.annotations ?? {},
-    rollout: rolloutOf(kind, w),
-    pods,
-  };
-}
-
-/** Which workload (kind/namespace/name) owns a pod, following ReplicaSets up to their Deployment. */
-export function workloadOwnerKey(pod: V1Pod, replicaSets: ReadonlyMap<string, V1ReplicaSet>): string | undefined {
-  const namespace = pod.metadata?.namespace ?? '';
-  const owner = controllerOf(pod.metadata);
+/**
+ * Which workload (kind/namespace/name) owns a pod: its controller when that is a workload kind, or the
+ * controller of its ReplicaSet (Deployments own pods through ReplicaSets).
+ */
+export function workloadOwnerKey(
+  pod: Pick<PodFacts, 'namespace' | 'owner'>,
+  replicaSet: (namespace: string, name: string) => ReplicaSetFacts | undefined,
+  isWorkloadKind: (kind: string) => boolean,
+): string | undefined {
+  const owner = pod.owner;
   if (owner === undefined) return undefined;
-  if (owner.kind === 'StatefulSet' || owner.kind === 'DaemonSet') return `${owner.kind}/${namespace}/${owner.name}`;
+  if (isWorkloadKind(owner.kind)) return `${owner.kind}/${pod.namespace}/${owner.name}`;
   if (owner.kind === 'ReplicaSet') {
-    const deployment = controllerOf(replicaSets.get(`${namespace}/${owner.name}`)?.metadata);
-    if (deployment?.kind === 'Deployment') return `Deployment/${namespace}/${deployment.name}`;
+    const parent = replicaSet(pod.namespace, owner.name)?.owner;
+    if (parent !== undefined && isWorkloadKind(parent.kind)) return `${parent.kind}/${pod.namespace}/${parent.name}`;
   }
   return undefined;
 }
 
-export function toRevisionState(deployment: V1Deployment): RevisionState | undefined {
-  const revision = deployment.metadata?.labels?.[ISTIO_REV_LABEL] ?? deployment.metadata?.name?.replace(/^istiod-?/, '');
-  if (revision === undefined || revision === '') return undefined;
-  const image = deployment.spec?.template.spec?.containers.find((c) => c.name === 'discovery')?.image ?? deployment.spec?.template.spec?.containers[0]?.image;
+export function toNamespaceState(ns: V1Namespace): NamespaceState {
+  return { name: ns.metadata?.name ?? '', labels: ns.metadata?.labels ?? {} };
+}
+
+export function toServiceState(service: V1Service): ServiceState {
+  return { namespace: service.metadata?.namespace ?? '', name: service.metadata?.name ?? '', labels: service.metadata?.labels ?? {} };
+}
+
+/** An istiod Deployment as a revision: `istio.io/rev` label, else the name (`istiod` is revision "default"). */
+export function toRevisionState(deployment: WorkloadFacts): RevisionState | undefined {
+  const fromName = deployment.name === 'istiod' ? 'default' : deployment.name.replace(/^istiod-/, '');
+  const revision = deployment.labels[ISTIO_REV_LABEL] ?? fromName;
+  if (revision === '') return undefined;
+  const image = deployment.templateContainers.find((c) => c.name === 'discovery')?.image ?? deployment.templateContainers[0]?.image;
   const version = image === undefined ? undefined : versionFromImage(image);
-  const rollout = rolloutOf('Deployment', deployment);
+  const r = deployment.rollout;
   return {
     revision,
+    deploymentName: deployment.name,
     version: version === undefined ? undefined : formatVersion(version),
-    ready: rollout.ready >= 1 && rollout.observedGeneration >= rollout.generation,
-    serviceExists: false,
+    ready: r.ready >= 1 && r.observedGeneration >= r.generation,
+    labels: deployment.labels,
+    annotations: deployment.annotations,
   };
 }
 
@@ -160,7 +183,7 @@ export function toWebhookConfiguration(config: V1MutatingWebhookConfiguration | 
       const service = w.clientConfig.service;
       const namespaceSelector = selectorOf(w.namespaceSelector);
       const objectSelector = selectorOf(w.objectSelector);
-      const reinvocationPolicy: string | undefined = (w as { reinvocationPolicy?: string }).reinvocationPolicy;
+      const reinvocationPolicy = 'reinvocationPolicy' in w && typeof w.reinvocationPolicy === 'string' ? w.reinvocationPolicy : undefined;
       return {
         name: w.name,
         clientConfig: {
@@ -179,27 +202,38 @@ export function toWebhookConfiguration(config: V1MutatingWebhookConfiguration | 
   };
 }
 
-/** A Job's outcome, with the failed pod's termination message (istioctl's last output lines) when there is one. */
-export function jobOutcome(job: V1Job, pods: readonly V1Pod[]): { outcome: JobOutcome; message: string | undefined; completedAt: string | undefined } {
+/** A Job as cached: identity, labels and how it ended. */
+export interface JobFacts {
+  readonly namespace: string;
+  readonly name: string;
+  readonly labels: Labels;
+  readonly outcome: JobOutcome;
+  /** The Job's failure condition (reason: message), when it failed. */
+  readonly conditionMessage: string | undefined;
+  readonly completedAt: string | undefined;
+}
+
+export function toJobFacts(job: V1Job): JobFacts {
   const conditions = job.status?.conditions ?? [];
   const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True');
   const complete = conditions.find((c) => c.type === 'Complete' && c.status === 'True');
-  if (complete !== undefined) {
-    return { outcome: 'Succeeded', message: undefined, completedAt: toIso(job.status?.completionTime ?? complete.lastTransitionTime) };
-  }
-  if (failed !== undefined) {
-    const terminated = pods
-      .flatMap((p) => p.status?.containerStatuses ?? [])
-      .map((s) => s.state?.terminated)
-      .find((t) => t !== undefined && t.exitCode !== 0);
-    const detail = terminated?.message?.trim();
-    const message = detail !== undefined && detail !== '' ? `exit code ${terminated?.exitCode ?? '?'}: ${detail}` : `${failed.reason ?? 'Failed'}: ${failed.message ?? ''}`;
-    return { outcome: 'Failed', message, completedAt: toIso(failed.lastTransitionTime) };
-  }
-  return { outcome: 'Running', message: undefined, completedAt: undefined };
+  const base = { namespace: job.metadata?.namespace ?? '', name: job.metadata?.name ?? '', labels: job.metadata?.labels ?? {} };
+  if (complete !== undefined) return { ...base, outcome: 'Succeeded', conditionMessage: undefined, completedAt: toIso(job.status?.completionTime ?? complete.lastTransitionTime) };
+  if (failed !== undefined) return { ...base, outcome: 'Failed', conditionMessage: `${failed.reason ?? 'Failed'}: ${failed.message ?? ''}`, completedAt: toIso(failed.lastTransitionTime) };
+  return { ...base, outcome: 'Running', conditionMessage: undefined, completedAt: undefined };
 }
 
-function toIso(value: Date | string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  return value instanceof Date ? value.toISOString() : value;
+/** A Job's outcome, preferring the failed pod's termination message (istioctl's last output) to the Job's own. */
+export function jobOutcome(job: JobFacts, pods: readonly PodFacts[]): { outcome: JobOutcome; message: string | undefined; completedAt: string | undefined } {
+  if (job.outcome !== 'Failed') return { outcome: job.outcome, message: undefined, completedAt: job.completedAt };
+  const podFailure = pods.map((p) => p.failure).find((f) => f !== undefined);
+  return { outcome: 'Failed', message: podFailure ?? job.conditionMessage, completedAt: job.completedAt };
+}
+
+/** Only what the planner reads from an IstioUpgrade's metadata: managedFields and the rest are dropped. */
+export function trimUpgrade<T extends { metadata?: { managedFields?: unknown } }>(raw: T): T {
+  if (raw.metadata?.managedFields === undefined) return raw;
+  const metadata = { ...raw.metadata };
+  delete metadata.managedFields;
+  return { ...raw, metadata };
 }

@@ -2,7 +2,7 @@
 // creating a pod every second that must always be admitted and injected.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ISTIO_NAMESPACE, ISTIO_REV_LABEL } from '../../src/api/constants.ts';
+import { DEFAULT_ISTIO_NAMESPACE as ISTIO_NAMESPACE, ISTIO_REV_LABEL } from '../../src/api/constants.ts';
 import { InjectionProbe, type ProbeReport } from '../../hack/e2e/injection-probe.ts';
 import { exists, kubectl, type Kube } from '../../hack/e2e/kube.ts';
 import { meshPods, podRevision, proxyImage, SAMPLE_WORKLOADS } from '../../hack/e2e/mesh.ts';

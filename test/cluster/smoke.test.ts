@@ -14,7 +14,7 @@ import { clusterInfo, ensureClusterUp, insideNetns } from '../../hack/cluster/cl
 import type { ClusterInfo } from '../../hack/cluster/cluster.ts';
 import {
   DEFAULT_TAG,
-  ISTIO_NAMESPACE,
+  DEFAULT_ISTIO_NAMESPACE as ISTIO_NAMESPACE,
   ISTIO_PROXY_CONTAINER,
   ISTIO_REV_LABEL,
   PURPOSE_LABEL,

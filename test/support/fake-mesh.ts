@@ -1,20 +1,25 @@
 // An in-memory stand-in for the cluster, for pure planner tests only: it applies the planner's actions to an
-// ObservedState the way the cluster would (Jobs succeed, the tag webhook moves, restarted workloads come
-// back injected by whatever revision the tag points at), and counts what was done.
+// ObservedState the way the cluster would (Jobs succeed, istioctl install creates a default tag when none
+// exists, tags move, restarted workloads come back injected by whatever injector their webhooks select, OnDelete
+// workloads only replace evicted pods), and counts what was done. With `rolloutPasses`, a restart takes that
+// many passes to complete, so a planner that forgets a restart was done would restart again.
 import { ISTIO_REV_LABEL, ISTIO_TAG_LABEL, RESTARTED_AT_ANNOTATION, RESTARTED_FOR_ANNOTATION } from '../../src/api/constants.ts';
 import type { IstioUpgrade } from '../../src/api/schema.ts';
 import type { Action } from '../../src/core/actions.ts';
-import type { JobState, ObservedState, WebhookConfiguration } from '../../src/core/observed.ts';
+import { deactivated, injectingConfigs } from '../../src/core/injection.ts';
+import { defaultTagExists } from '../../src/core/injection-view.ts';
+import { removedBy } from '../../src/core/inventory.ts';
+import type { JobState, MetricsSample, ObservedState, PodState, WorkloadState } from '../../src/core/observed.ts';
 import { plan, isTerminal, type PlanResult } from '../../src/core/plan.ts';
-import { soakNamespaces, soakQueries } from '../../src/core/soak.ts';
-import type { MetricsSample } from '../../src/core/observed.ts';
-import type { TagWebhook } from '../../src/core/tag-webhook.ts';
+import { soakNamespaces, soakRequests } from '../../src/core/soak.ts';
+import { asObserved, buildTagWebhook } from '../../src/core/tag-webhook.ts';
+import { activeNonRevisionedInjector } from '../../src/core/tags.ts';
 import { workloadKey } from '../../src/core/workloads.ts';
 import { NEW, OLD, injectorWebhook, pod, revisionState } from './fixtures.ts';
 
 export interface FakeMeshOptions {
   /** Outcome of installer Jobs by purpose (default: Succeeded). */
-  readonly jobOutcome?: Partial<Record<'precheck' | 'install' | 'uninstall', JobState['outcome']>>;
+  readonly jobOutcome?: Partial<Record<'precheck' | 'install' | 'uninstall' | 'uninstall-new', JobState['outcome']>>;
   readonly jobMessage?: string;
   /** Workloads (kind/ns/name) whose rollout never completes on the new revision (say, its proxy crashes). */
   readonly stuck?: ReadonlySet<string>;
@@ -22,22 +27,23 @@ export interface FakeMeshOptions {
   readonly stuckAlways?: ReadonlySet<string>;
   /** Tag webhook writes that are accepted but have no effect (e.g. another writer reverts them). */
   readonly tagWritesIgnored?: boolean;
+  /** Passes a restart takes to complete (default 0: at once). */
+  readonly rolloutPasses?: number;
 }
 
-export function webhookFromObject(object: TagWebhook['mutating']): WebhookConfiguration {
-  return {
-    name: object.metadata.name,
-    labels: object.metadata.labels,
-    annotations: object.metadata.annotations ?? {},
-    webhooks: object.webhooks.map((w) => ({ name: w.name, clientConfig: w.clientConfig, reinvocationPolicy: w.reinvocationPolicy, failurePolicy: w.failurePolicy })),
-  };
+function argAfter(args: readonly string[], flag: string, prefix = ''): string | undefined {
+  const value = args[args.indexOf(flag) + 1];
+  return value?.startsWith(prefix) === true ? value.slice(prefix.length) : undefined;
 }
 
 export class FakeMesh {
   observed: ObservedState;
   readonly restarts = new Map<string, number>();
+  readonly evictions = new Map<string, number>();
   readonly jobRuns = new Map<string, number>();
   readonly tagWrites: string[] = [];
+  /** Restarts still rolling: workload key -> passes left and the revision its pods will carry. */
+  private readonly rolling = new Map<string, { passesLeft: number; revision: string | undefined; stamp: string }>();
   private readonly options: FakeMeshOptions;
 
   constructor(observed: ObservedState, options: FakeMeshOptions = {}) {
@@ -49,6 +55,65 @@ export class FakeMesh {
     return this.observed.mutatingWebhooks.find((w) => w.labels[ISTIO_TAG_LABEL] === tag)?.labels[ISTIO_REV_LABEL];
   }
 
+  /** The revision a new pod of this workload would be injected by, as the webhooks say now. */
+  injectedFor(w: WorkloadState): string | undefined {
+    const ns = this.observed.namespaces.find((n) => n.name === w.namespace)?.labels ?? {};
+    return injectingConfigs(this.observed.mutatingWebhooks, ns, { namespace: w.namespace, labels: w.templateLabels, annotations: w.templateAnnotations, hostNetwork: w.hostNetwork })[0]?.revision;
+  }
+
+  private install(revision: string): void {
+    const o = this.observed;
+    let webhooks = [...o.mutatingWebhooks, injectorWebhook(revision)];
+    let validating = o.validatingWebhooks;
+    // Like the real install (operator/pkg/webhook): no default tag -> one for the new revision, and the
+    // non-revisioned injector deactivated.
+    if (!defaultTagExists(o.mutatingWebhooks)) {
+      const built = buildTagWebhook({ tag: 'default', revision, istioNamespace: o.istioNamespace, canonical: injectorWebhook(revision), existingValidator: undefined, autoInject: false });
+      if (built.ok) {
+        const nonRevisioned = activeNonRevisionedInjector(o);
+        webhooks = [...webhooks.map((w) => (w.name === nonRevisioned?.name ? deactivated(w) : w)), asObserved(built.webhook.mutating)];
+        if (built.webhook.validating !== undefined) validating = [...validating, { name: built.webhook.validating.metadata.name, labels: built.webhook.validating.metadata.labels, annotations: {}, webhooks: [] }];
+      }
+    }
+    this.observed = { ...o, revisions: [...o.revisions, revisionState(revision, NEW.version)], mutatingWebhooks: webhooks, validatingWebhooks: validating };
+  }
+
+  private uninstall(revision: string): void {
+    const o = this.observed;
+    // Like the real `istioctl uninstall --revision`: everything labelled with the revision and a component goes.
+    this.observed = {
+      ...o,
+      revisions: o.revisions.filter((r) => r.revision !== revision),
+      mutatingWebhooks: o.mutatingWebhooks.filter((w) => !removedBy(w, revision, o.istioNamespace)),
+      validatingWebhooks: o.validatingWebhooks.filter((w) => !removedBy(w, revision, o.istioNamespace)),
+      workloads: o.workloads.filter((w) => !removedBy(w, revision, o.istioNamespace)),
+    };
+  }
+
+  private replacePods(w: WorkloadState, stamp: string, revision: string | undefined): WorkloadState {
+    return {
+      ...w,
+      rollout: { ...w.rollout, observedGeneration: w.rollout.generation, updated: w.rollout.desired, ready: w.rollout.desired, total: w.rollout.desired },
+      pods: Array.from({ length: w.rollout.desired }, (_, i) => pod(w.namespace, `${w.name}-${stamp.length}-${revision ?? 'none'}-${i}`, revision)),
+    };
+  }
+
+  private updateWorkload(key: string, change: (w: WorkloadState) => WorkloadState): void {
+    this.observed = { ...this.observed, workloads: this.observed.workloads.map((w) => (workloadKey(w) === key ? change(w) : w)) };
+  }
+
+  /** Advances rollouts under way by one pass (called by walk before each pass). */
+  tick(): void {
+    for (const [key, state] of this.rolling) {
+      if (state.passesLeft > 0) {
+        state.passesLeft -= 1;
+        continue;
+      }
+      this.rolling.delete(key);
+      this.updateWorkload(key, (w) => this.replacePods(w, state.stamp, state.revision));
+    }
+  }
+
   apply(action: Action, now: Date): void {
     const o = this.observed;
     switch (action.type) {
@@ -57,48 +122,68 @@ export class FakeMesh {
         if (o.jobs.some((j) => j.name === action.jobName)) return; // create is idempotent: AlreadyExists
         const outcome = this.options.jobOutcome?.[action.purpose] ?? 'Succeeded';
         const job: JobState = { name: action.jobName, outcome, message: outcome === 'Failed' ? (this.options.jobMessage ?? 'boom') : undefined, completedAt: now.toISOString() };
-        let next: ObservedState = { ...o, jobs: [...o.jobs, job] };
-        if (outcome === 'Succeeded' && action.purpose === 'install') {
-          const rev = action.args[action.args.indexOf('--set') + 1]?.replace('revision=', '') ?? NEW.revision;
-          next = { ...next, revisions: [...next.revisions, revisionState(rev, NEW.version)], mutatingWebhooks: [...next.mutatingWebhooks, injectorWebhook(rev)] };
-        }
-        if (outcome === 'Succeeded' && action.purpose === 'uninstall') {
-          const rev = action.args[action.args.indexOf('--revision') + 1] ?? OLD.revision;
-          // Like the real `istioctl uninstall --revision`: everything labelled with the revision goes, tags included.
-          next = {
-            ...next,
-            revisions: next.revisions.filter((r) => r.revision !== rev),
-            mutatingWebhooks: next.mutatingWebhooks.filter((w) => w.labels[ISTIO_REV_LABEL] !== rev),
-          };
-        }
-        this.observed = next;
+        this.observed = { ...o, jobs: [...o.jobs, job] };
+        if (outcome !== 'Succeeded') return;
+        if (action.purpose === 'install') this.install(argAfter(action.args, '--set', 'revision=') ?? NEW.revision);
+        if (action.purpose === 'uninstall' || action.purpose === 'uninstall-new') this.uninstall(argAfter(action.args, '--revision') ?? OLD.revision);
         return;
       }
       case 'applyTagWebhook': {
-        this.tagWrites.push(action.revision);
+        this.tagWrites.push(`${action.tag}->${action.revision}`);
         if (this.options.tagWritesIgnored === true) return;
-        const webhook = webhookFromObject(action.webhook.mutating);
-        this.observed = { ...o, mutatingWebhooks: [...o.mutatingWebhooks.filter((w) => w.name !== webhook.name), webhook] };
+        const webhook = asObserved(action.webhook.mutating);
+        const validator = action.webhook.validating;
+        this.observed = {
+          ...o,
+          mutatingWebhooks: [...o.mutatingWebhooks.filter((w) => w.name !== webhook.name), webhook],
+          validatingWebhooks:
+            validator === undefined
+              ? o.validatingWebhooks
+              : [...o.validatingWebhooks.filter((w) => w.name !== validator.metadata.name), { name: validator.metadata.name, labels: validator.metadata.labels, annotations: {}, webhooks: [] }],
+        };
+        return;
+      }
+      case 'deactivateInjector':
+        this.observed = { ...o, mutatingWebhooks: o.mutatingWebhooks.map((w) => (w.name === action.name ? deactivated(w) : w)) };
+        return;
+      case 'labelNamespace':
+        this.observed = { ...o, namespaces: o.namespaces.map((n) => (n.name === action.name ? { ...n, labels: { ...n.labels, ...action.labels } } : n)) };
+        return;
+      case 'evictPod': {
+        const key = `${action.namespace}/${action.name}`;
+        this.evictions.set(key, (this.evictions.get(key) ?? 0) + 1);
+        const owner = o.workloads.find((w) => w.pods.some((p) => p.namespace === action.namespace && p.name === action.name));
+        if (owner === undefined) return;
+        const revision = this.injectedFor(owner);
+        this.updateWorkload(workloadKey(owner), (w) => {
+          const pods: PodState[] = w.pods.map((p) => (p.name === action.name ? pod(w.namespace, `${p.name}-r`, revision) : p));
+          const updated = pods.filter((p) => p.name.endsWith('-r')).length;
+          return { ...w, pods, rollout: { ...w.rollout, updated } };
+        });
         return;
       }
       case 'restartWorkload': {
         const key = workloadKey(action);
         this.restarts.set(key, (this.restarts.get(key) ?? 0) + 1);
-        const injected = this.tagRevision() ?? OLD.revision;
+        const target = o.workloads.find((w) => workloadKey(w) === key);
+        if (target === undefined) return;
+        const injected = this.injectedFor(target);
         const stuck = (this.options.stuckAlways?.has(key) ?? false) || (injected === NEW.revision && (this.options.stuck?.has(key) ?? false));
-        this.observed = {
-          ...o,
-          workloads: o.workloads.map((w) => {
-            if (workloadKey(w) !== key) return w;
-            const desired = w.rollout.desired;
-            return {
-              ...w,
-              templateAnnotations: { ...w.templateAnnotations, [RESTARTED_FOR_ANNOTATION]: action.stamp, [RESTARTED_AT_ANNOTATION]: action.restartedAt },
-              rollout: stuck ? { ...w.rollout, generation: w.rollout.generation + 1 } : { ...w.rollout, generation: w.rollout.generation + 1, observedGeneration: w.rollout.generation + 1 },
-              pods: stuck ? w.pods : Array.from({ length: desired }, (_, i) => pod(w.namespace, `${w.name}-${action.stamp.length}-${i}`, injected)),
-            };
-          }),
-        };
+        this.updateWorkload(key, (w) => {
+          const stamped = {
+            ...w,
+            templateAnnotations: { ...w.templateAnnotations, [RESTARTED_FOR_ANNOTATION]: action.stamp, [RESTARTED_AT_ANNOTATION]: action.restartedAt },
+            rollout: { ...w.rollout, generation: w.rollout.generation + 1 },
+          };
+          // OnDelete: the controller sees the new template, but replaces no pod until one is deleted.
+          if (w.update === 'onDelete') return { ...stamped, rollout: { ...stamped.rollout, observedGeneration: stamped.rollout.generation, updated: 0 } };
+          if (stuck) return stamped;
+          if ((this.options.rolloutPasses ?? 0) > 0) {
+            this.rolling.set(key, { passesLeft: this.options.rolloutPasses ?? 0, revision: injected, stamp: action.stamp });
+            return { ...stamped, rollout: { ...stamped.rollout, observedGeneration: stamped.rollout.generation, updated: 0 } };
+          }
+          return this.replacePods(stamped, action.stamp, injected);
+        });
         return;
       }
     }
@@ -134,8 +219,9 @@ export function walk(initial: IstioUpgrade, mesh: FakeMesh, options: WalkOptions
   const maxPasses = options.maxPasses ?? 500;
   let pass = 0;
   for (; pass < maxPasses; pass++) {
+    mesh.tick();
     upgrade = options.beforePass?.(pass, upgrade, mesh, now) ?? upgrade;
-    mesh.observed = { ...mesh.observed, metrics: sampleFor(upgrade, options.errorRatio) };
+    mesh.observed = { ...mesh.observed, metrics: sampleFor(upgrade, now, options.errorRatio) };
     last = plan(upgrade, mesh.observed, now);
     for (const action of last.actions) mesh.apply(action, now);
     if (!(options.crashAfterActions?.(pass) ?? false)) {
@@ -150,13 +236,14 @@ export function walk(initial: IstioUpgrade, mesh: FakeMesh, options: WalkOptions
   return { upgrade, passes: pass + 1, phases, last, now };
 }
 
-/** What src/kube would read from Prometheus for the soak under way: every check returns the ratio. */
+/** What the soak providers would read for the soak under way: every check returns the ratio. */
 export function sampleFor(
   upgrade: IstioUpgrade,
+  now: Date,
   errorRatio: ((namespaces: readonly string[], upgrade: IstioUpgrade) => number) | undefined,
 ): MetricsSample | undefined {
-  const queries = soakQueries(upgrade);
-  if (queries === undefined) return undefined;
-  const value = errorRatio?.(soakNamespaces(upgrade, queries.target), upgrade) ?? 0;
-  return { target: queries.target, readings: queries.queries.map((q) => ({ name: q.name, kind: 'value' as const, value })) };
+  const request = soakRequests(upgrade, now)[0];
+  if (request === undefined) return undefined;
+  const value = errorRatio?.(soakNamespaces(upgrade, request.target), upgrade) ?? 0;
+  return { target: request.target, readings: request.queries.map((q) => ({ name: q.name, kind: 'value' as const, value })) };
 }

@@ -1,16 +1,13 @@
 // Builders for IstioUpgrades and observed meshes used by the planner's table-driven tests.
 import { IstioUpgradeSchema, type IstioUpgrade, type IstioUpgradeSpecInput, type IstioUpgradeStatus } from '../../src/api/schema.ts';
-import {
-  ISTIO_REV_LABEL,
-  ISTIO_TAG_LABEL,
-  RESTARTED_AT_ANNOTATION,
-  RESTARTED_FOR_ANNOTATION,
-} from '../../src/api/constants.ts';
+import { ISTIO_REV_LABEL, RESTARTED_AT_ANNOTATION, RESTARTED_FOR_ANNOTATION } from '../../src/api/constants.ts';
+import { asObserved, buildTagWebhook, selectorsFor } from '../../src/core/tag-webhook.ts';
 import type {
   NamespaceState,
   ObservedState,
   PodState,
   RevisionState,
+  UpdateMode,
   WebhookConfiguration,
   WorkloadKind,
   WorkloadState,
@@ -47,42 +44,44 @@ export function makeUpgrade(spec: Partial<IstioUpgradeSpecInput> = {}, options: 
   });
 }
 
-export function injectorWebhook(revision: string): WebhookConfiguration {
+/** A revision's own injector as the istio-discovery chart renders it ("default": the non-revisioned one). */
+export function injectorWebhook(revision: string, options: { autoInject?: boolean } = {}): WebhookConfiguration {
+  const nonRevisioned = revision === 'default';
+  const selectors = selectorsFor(revision, options.autoInject ?? false);
   return {
-    name: `istio-sidecar-injector-${revision}`,
+    name: nonRevisioned ? 'istio-sidecar-injector' : `istio-sidecar-injector-${revision}`,
     labels: {
       app: 'sidecar-injector',
       [ISTIO_REV_LABEL]: revision,
       'install.operator.istio.io/owning-resource': 'unknown',
+      'install.operator.istio.io/owning-resource-namespace': 'istio-system',
       'operator.istio.io/component': 'Pilot',
-      release: 'istiod',
+      release: 'istio',
       'app.kubernetes.io/name': 'istiod',
       'app.kubernetes.io/part-of': 'istio',
     },
     annotations: {},
-    webhooks: ['rev.namespace', 'rev.object'].map((prefix) => ({
-      name: `${prefix}.sidecar-injector.istio.io`,
-      clientConfig: { service: { name: `istiod-${revision}`, namespace: 'istio-system', path: '/inject', port: 443 }, caBundle: CA },
+    webhooks: (nonRevisioned ? selectors : selectors.slice(0, 2)).map(({ prefix, namespaceSelector, objectSelector }) => ({
+      name: `${prefix}sidecar-injector.istio.io`,
+      clientConfig: { service: { name: nonRevisioned ? 'istiod' : `istiod-${revision}`, namespace: 'istio-system', path: '/inject', port: 443 }, caBundle: CA },
       reinvocationPolicy: 'Never',
       failurePolicy: 'Fail',
+      namespaceSelector,
+      objectSelector,
     })),
   };
 }
 
+/** A tag as `istioctl tag set <tag> --revision <revision>` writes it. */
 export function tagWebhook(tag: string, revision: string): WebhookConfiguration {
-  return {
-    name: `istio-revision-tag-${tag}`,
-    labels: { [ISTIO_TAG_LABEL]: tag, [ISTIO_REV_LABEL]: revision, app: 'sidecar-injector' },
-    annotations: {},
-    webhooks: ['rev.namespace', 'rev.object', 'namespace', 'object'].map((prefix) => ({
-      name: `${prefix}.sidecar-injector.istio.io`,
-      clientConfig: { service: { name: `istiod-${revision}`, namespace: 'istio-system', path: '/inject', port: 443 }, caBundle: CA },
-    })),
-  };
+  const built = buildTagWebhook({ tag, revision, istioNamespace: 'istio-system', canonical: injectorWebhook(revision), existingValidator: undefined, autoInject: false });
+  if (!built.ok) throw new Error(built.reason);
+  return asObserved(built.webhook.mutating);
 }
 
-export function revisionState(revision: string, version: string | undefined, ready = true): RevisionState {
-  return { revision, version, ready, serviceExists: true };
+export function revisionState(revision: string, version: string | undefined, ready = true, extra: Partial<RevisionState> = {}): RevisionState {
+  const deploymentName = revision === 'default' ? 'istiod' : `istiod-${revision}`;
+  return { revision, deploymentName, version, ready, labels: { app: 'istiod', [ISTIO_REV_LABEL]: revision, 'operator.istio.io/component': 'Pilot', 'install.operator.istio.io/owning-resource-namespace': 'istio-system' }, annotations: {}, ...extra };
 }
 
 export function pod(namespace: string, name: string, revision: string | undefined, extra: Partial<PodState> = {}): PodState {
@@ -93,9 +92,13 @@ export function pod(namespace: string, name: string, revision: string | undefine
     labels: {},
     injectedRevision: revision,
     proxyImage: revision === undefined ? undefined : `docker.io/istio/proxyv2:${revision === OLD.revision ? OLD.version : NEW.version}`,
+    hostNetwork: false,
     owner: undefined,
     ownerJobFinished: false,
     terminating: false,
+    ready: true,
+    readySince: undefined,
+    containers: [],
     ...extra,
   };
 }
@@ -103,29 +106,39 @@ export function pod(namespace: string, name: string, revision: string | undefine
 export interface WorkloadOptions {
   readonly kind?: WorkloadKind;
   readonly replicas?: number;
+  readonly labels?: Record<string, string>;
   readonly templateLabels?: Record<string, string>;
+  readonly templateAnnotations?: Record<string, string>;
   readonly stamp?: string;
   readonly restartedAt?: string;
+  readonly update?: UpdateMode;
+  readonly hostNetwork?: boolean;
+  readonly proxyImage?: string;
 }
 
 export function workload(namespace: string, name: string, revision: string | undefined, options: WorkloadOptions = {}): WorkloadState {
   const replicas = options.replicas ?? 1;
-  const annotations: Record<string, string> = {};
+  const annotations: Record<string, string> = { ...options.templateAnnotations };
   if (options.stamp !== undefined) annotations[RESTARTED_FOR_ANNOTATION] = options.stamp;
   if (options.restartedAt !== undefined) annotations[RESTARTED_AT_ANNOTATION] = options.restartedAt;
   return {
     kind: options.kind ?? 'Deployment',
     namespace,
     name,
+    labels: options.labels ?? {},
+    annotations: {},
     templateLabels: { app: name, ...options.templateLabels },
     templateAnnotations: annotations,
+    templateContainers: [{ name: 'app', image: 'registry.example/app:1' }, ...(options.proxyImage === undefined ? [] : [{ name: 'istio-proxy', image: options.proxyImage }])],
+    hostNetwork: options.hostNetwork ?? false,
+    update: options.update ?? 'rolling',
     rollout: { generation: 1, observedGeneration: 1, desired: replicas, updated: replicas, ready: replicas, total: replicas },
-    pods: Array.from({ length: replicas }, (_, i) => pod(namespace, `${name}-${i}`, revision)),
+    pods: Array.from({ length: replicas }, (_, i) => pod(namespace, `${name}-${i}`, revision, { hostNetwork: options.hostNetwork ?? false })),
   };
 }
 
 export function namespace(name: string, labels: Record<string, string> = { [ISTIO_REV_LABEL]: 'default' }): NamespaceState {
-  return { name, labels };
+  return { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } };
 }
 
 /** The sample mesh of the end-to-end issue: foo, bar, baz, qux and istio-ingress on tag "default". */
@@ -138,6 +151,7 @@ export function sampleMesh(overrides: Partial<ObservedState> = {}): ObservedStat
     revisions: [revisionState(r, OLD.version)],
     mutatingWebhooks: [injectorWebhook(r), tagWebhook('default', r)],
     validatingWebhooks: [],
+    services: [],
     namespaces: [
       namespace('istio-system', {}),
       namespace('default', {}),

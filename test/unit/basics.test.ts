@@ -75,9 +75,10 @@ describe('label selectors', () => {
 describe('error classes decide requeueing', () => {
   it('stalled: never; waiting: after its delay; anything else: backoff', () => {
     assert.deepEqual(requeueFor(new StalledError('Invalid', 'x')), { kind: 'none' });
-    assert.deepEqual(requeueFor(new WaitingError('x', 5000)), { kind: 'after', delayMs: 5000 });
-    assert.deepEqual(requeueFor(new TransientError('x')), { kind: 'backoff' });
-    assert.deepEqual(requeueFor(new Error('x')), { kind: 'backoff' });
+    assert.deepEqual(requeueFor(new WaitingError('WatchFailed', 'x', 5000)), { kind: 'after', delayMs: 5000 });
+    assert.deepEqual(requeueFor(new TransientError('x')), { kind: 'backoff', atLeastMs: 0 });
+    assert.deepEqual(requeueFor(new TransientError('x', { retryAfterMs: 3000 })), { kind: 'backoff', atLeastMs: 3000 }, '429 Retry-After');
+    assert.deepEqual(requeueFor(new Error('x')), { kind: 'backoff', atLeastMs: 0 });
   });
 });
 
@@ -91,15 +92,21 @@ describe('installer Jobs', () => {
   });
   it('run the right istioctl commands with the image of the target version', () => {
     const meta = { name: 'up', uid: 'abc' };
-    assert.deepEqual(installerJob(meta, spec, 'precheck', '1-31-0').args, ['x', 'precheck', '--revision', '1-31-0']);
-    const install = installerJob(meta, spec, 'install', '1-31-0');
+    const ns = { istioNamespace: 'istio-control' };
+    assert.deepEqual(installerJob(meta, spec, { purpose: 'precheck', revision: '1-31-0', fromMinor: '1.30', ...ns }).args, ['x', 'precheck', '--revision', '1-31-0', '--from-version', '1.30', '--istioNamespace', 'istio-control']);
+    // install ignores -i: the namespace goes into the IstioOperator overlay, as does the user's overlay.
+    const install = installerJob(meta, spec, { purpose: 'install', revision: '1-31-0', ...ns });
     assert.deepEqual(install.args, ['install', '-y', '--set', 'revision=1-31-0', '--set', 'profile=default', '-f', '/etc/istio-upgrade/overlay.yaml']);
-    assert.deepEqual(install.overlay, { apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', spec: { meshConfig: { accessLogFile: '/dev/stdout' } } });
+    assert.deepEqual(install.overlay, { apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: { namespace: 'istio-control' }, spec: { meshConfig: { accessLogFile: '/dev/stdout' } } });
     assert.equal(install.image, 'docker.io/istio/istioctl:1.31.0');
-    assert.deepEqual(installerJob(meta, spec, 'uninstall', '1-30-4').args, ['uninstall', '--revision', '1-30-4', '-y']);
-    const plain = installerJob(meta, IstioUpgradeSpecSchema.parse({ version: '1.31.0' }), 'install', '1-31-0');
+    // uninstall selects what it deletes by the overlay's metadata.namespace; -i only steers its proxy check.
+    const uninstall = installerJob(meta, spec, { purpose: 'uninstall', revision: '1-30-4', ...ns });
+    assert.deepEqual(uninstall.args, ['uninstall', '--revision', '1-30-4', '-y', '-f', '/etc/istio-upgrade/overlay.yaml', '--istioNamespace', 'istio-control']);
+    assert.deepEqual(uninstall.overlay, { apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: { namespace: 'istio-control' }, spec: {} });
+    const plain = installerJob(meta, IstioUpgradeSpecSchema.parse({ version: '1.31.0' }), { purpose: 'install', revision: '1-31-0', istioNamespace: 'istio-system' });
     assert.equal(plain.overlay, undefined);
     assert.ok(!plain.args.includes('-f'));
+    assert.deepEqual(installerJob(meta, spec, { purpose: 'uninstall', revision: '1-30-4', istioNamespace: 'istio-system' }).args, ['uninstall', '--revision', '1-30-4', '-y', '--istioNamespace', 'istio-system']);
   });
 });
 

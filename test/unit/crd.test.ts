@@ -111,6 +111,16 @@ describe('generated CRD', () => {
     for (const field of ['version', 'revision', 'tag', 'fromRevision', 'installer']) {
       assert.match(text, new RegExp(`self\\.${field} == oldSelf\\.${field}`), `${field} is immutable`);
     }
-    for (const r of rules) assert.match(String((r as Node).message), /immutable: create a new IstioUpgrade/);
+    for (const r of rules.filter((r: Node) => String(r.rule).includes('oldSelf'))) assert.match(String((r as Node).message), /immutable: create a new IstioUpgrade/);
+    assert.match(text, /self\.additionalTags == oldSelf\.additionalTags/, 'additionalTags is immutable');
+  });
+
+  it('checks tags across fields with CEL: unique, and every wave tag is spec.tag or an additional tag that a wave names', () => {
+    const rules = at('spec')['x-kubernetes-validations'];
+    assert.ok(Array.isArray(rules));
+    const messages = rules.map((r: Node) => String(r.message));
+    for (const m of ['additionalTags must be unique', 'a wave may only name spec.tag or one of spec.additionalTags', 'every additional tag must be named by a wave']) {
+      assert.ok(messages.some((x: string) => x.startsWith(m)), m);
+    }
   });
 });

@@ -50,7 +50,7 @@ const cases: Case[] = [
   { name: 'target equals the current revision', spec: { revision: OLD.revision }, reason: 'AlreadyOnRevision', message: /already points/ },
   { name: 'missing gateway', spec: { gateways: [{ namespace: 'istio-ingress', name: 'nope' }] }, reason: 'GatewayNotFound', message: /istio-ingress\/nope/ },
   { name: 'wave namespace that does not exist', spec: { rollout: { waves: [{ name: 'canary', namespaces: ['ghost'] }] } }, reason: 'InvalidWave', message: /"ghost" does not exist/ },
-  { name: 'wave namespace not on the tag', spec: { rollout: { waves: [{ name: 'canary', namespaces: ['default'] }] } }, reason: 'InvalidWave', message: /does not use tag/ },
+  { name: 'wave namespace not on the tag', spec: { rollout: { waves: [{ name: 'canary', namespaces: ['default'] }] } }, reason: 'InvalidWave', message: /nothing in namespace "default" is injected through tag "default"/ },
   {
     name: 'Kubernetes too old for the target Istio',
     mesh: (m) => ({ ...m, kubernetesVersion: 'v1.30.2' }),

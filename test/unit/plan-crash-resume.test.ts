@@ -22,12 +22,13 @@ describe('crash and resume', () => {
   });
 
   it('after a crash between executing and writing status, no second restart and no repeated step', () => {
-    const mesh = new FakeMesh(sampleMesh());
+    const mesh = new FakeMesh(sampleMesh(), { rolloutPasses: 3 });
     const upgrade = makeUpgrade(E2E_SPEC);
     // Find a pass that restarts workloads, execute it, lose the status write, and plan again.
     let state = upgrade;
     let now = at(0);
     for (let pass = 0; pass < 200; pass++) {
+      mesh.tick();
       const result = plan(state, mesh.observed, now);
       const restarts = result.actions.filter((a) => a.type === 'restartWorkload');
       for (const action of result.actions) mesh.apply(action, now);
@@ -45,16 +46,18 @@ describe('crash and resume', () => {
     assert.fail('never reached the canary restarts');
   });
 
+  // Rollouts take 3 passes here, so a resumed planner sees restarted workloads still on the old revision: only
+  // the restart stamp tells it not to restart them again (remove the stamp check and this fails).
   for (const every of [2, 3, 5]) {
-    it(`crashing after every ${every}th pass still restarts each workload once and runs each Job once`, () => {
-      const mesh = new FakeMesh(sampleMesh());
+    it(`crashing after every ${every}th pass still restarts each workload once and runs each Job once (slow rollouts)`, () => {
+      const mesh = new FakeMesh(sampleMesh(), { rolloutPasses: 3 });
       const result = walk(makeUpgrade(E2E_SPEC), mesh, { crashAfterActions: (pass) => pass % every === every - 1 });
-      assert.equal(result.upgrade.status.phase, 'Succeeded');
       for (const [key, count] of mesh.restarts) assert.equal(count, 1, `${key} restarted ${count} times`);
+      assert.equal(result.upgrade.status.phase, 'Succeeded');
       assert.equal(mesh.restarts.size, 11);
       // A Job create may be re-sent after a crash; it is the same Job (same name), which the cluster refuses.
       assert.equal(mesh.observed.jobs.length, 3);
-      assert.deepEqual(mesh.tagWrites.length >= 1, true);
+      assert.ok(mesh.tagWrites.includes('default->1-31-0'), `tag writes: ${mesh.tagWrites.join(', ')}`);
     });
   }
 });

@@ -5,7 +5,7 @@ import type { IstioUpgrade } from '../../src/api/schema.ts';
 import { findCondition } from '../../src/core/conditions.ts';
 import type { ObservedState } from '../../src/core/observed.ts';
 import { plan } from '../../src/core/plan.ts';
-import { referencesTo } from '../../src/core/workloads.ts';
+import { referencesTo } from '../../src/core/inventory.ts';
 import { E2E_SPEC, NEW, OLD, injectorWebhook, makeUpgrade, namespace, pod, revisionState, sampleMesh, tagWebhook } from '../support/fixtures.ts';
 import { FakeMesh, walk } from '../support/fake-mesh.ts';
 
@@ -17,10 +17,18 @@ function untilUninstalling(mesh: FakeMesh, spec = E2E_SPEC): { upgrade: IstioUpg
 
 describe('who uses a revision', () => {
   const base = sampleMesh();
-  const cases: { name: string; mesh: ObservedState; expected: string[] }[] = [
+  const cases: { name: string; mesh: ObservedState; expected: string[]; revision?: string }[] = [
     { name: 'the tag, every namespace-labelled workload pod', mesh: base, expected: ['tag default'] },
-    { name: 'a namespace pinned by label', mesh: { ...base, workloads: [], mutatingWebhooks: [], namespaces: [namespace('legacy', { [ISTIO_REV_LABEL]: OLD.revision })] }, expected: ['namespace legacy'] },
-    { name: 'a running pod pinned by its own label', mesh: { ...base, workloads: [], mutatingWebhooks: [], otherPods: [pod('bar', 'pinned', undefined, { labels: { [ISTIO_REV_LABEL]: OLD.revision } })] }, expected: ['pod bar/pinned'] },
+    { name: "a namespace pinned by label to the revision's own injector", mesh: { ...base, workloads: [], mutatingWebhooks: [injectorWebhook(OLD.revision)], namespaces: [namespace('legacy', { [ISTIO_REV_LABEL]: OLD.revision })] }, expected: ['namespace legacy'] },
+    {
+      name: 'a namespace on the default tag is not a user of a revision named "default" (the tag is not the revision)',
+      mesh: { ...base, workloads: [], mutatingWebhooks: [injectorWebhook('default'), tagWebhook('default', NEW.revision)].map((w) => (w.name === 'istio-sidecar-injector' ? { ...w, webhooks: [] } : w)), namespaces: [namespace('apps', { [ISTIO_REV_LABEL]: 'default' })] },
+      expected: [],
+      revision: 'default',
+    },
+    { name: 'a running pod with the old proxy', mesh: { ...base, workloads: [], mutatingWebhooks: [], otherPods: [pod('bar', 'pinned', OLD.revision, { labels: { [ISTIO_REV_LABEL]: OLD.revision } })] }, expected: ['pod bar/pinned'] },
+    { name: 'a pod labelled with the revision but running no proxy of it is not a user', mesh: { ...base, workloads: [], mutatingWebhooks: [], otherPods: [pod('bar', 'plain', undefined, { labels: { [ISTIO_REV_LABEL]: OLD.revision } })] }, expected: [] },
+    { name: 'an Evicted (Failed) pod of an old ReplicaSet does not pin the revision', mesh: { ...base, workloads: [], mutatingWebhooks: [], otherPods: [pod('bar', 'evicted', OLD.revision, { phase: 'Failed', owner: { kind: 'ReplicaSet', name: 'api-123' } })] }, expected: [] },
     { name: 'a Succeeded pod does not count', mesh: { ...base, workloads: [], mutatingWebhooks: [], otherPods: [pod('bar', 'done', OLD.revision, { phase: 'Succeeded' })] }, expected: [] },
     {
       name: 'a Failed pod of a finished Job does not pin the revision',
@@ -28,8 +36,8 @@ describe('who uses a revision', () => {
       expected: [],
     },
     {
-      name: 'a Failed pod of a Job still retrying does',
-      mesh: { ...base, workloads: [], mutatingWebhooks: [], otherPods: [pod('bar', 'job-1', OLD.revision, { phase: 'Failed', owner: { kind: 'Job', name: 'j' }, ownerJobFinished: false })] },
+      name: 'a Running pod of a Job still running does',
+      mesh: { ...base, workloads: [], mutatingWebhooks: [], otherPods: [pod('bar', 'job-1', OLD.revision, { phase: 'Running', owner: { kind: 'Job', name: 'j' }, ownerJobFinished: false })] },
       expected: ['pod bar/job-1'],
     },
     {
@@ -40,7 +48,7 @@ describe('who uses a revision', () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const refs = referencesTo(OLD.revision, c.mesh).map((r) => `${r.kind} ${r.name}`);
+      const refs = referencesTo(c.revision ?? OLD.revision, c.mesh).map((r) => `${r.kind} ${r.name}`);
       if (c.name.startsWith('the tag')) {
         assert.ok(refs.includes('tag default'));
         assert.equal(refs.filter((r) => r.startsWith('pod ')).length, 17, 'every injected workload pod (not the Succeeded Job pod)');
@@ -89,7 +97,7 @@ describe('uninstall', () => {
     assert.deepEqual(early.actions, []);
     assert.equal(early.requeueAfterMs, 60_000);
     const due = plan({ ...upgrade, status: first.status }, mesh.observed, new Date(unusedSince + 10 * 60_000));
-    assert.deepEqual(due.actions.map((a) => a.type === 'runInstallerJob' && a.args), [['uninstall', '--revision', OLD.revision, '-y']]);
+    assert.deepEqual(due.actions.map((a) => a.type === 'runInstallerJob' && a.args), [['uninstall', '--revision', OLD.revision, '-y', '--istioNamespace', 'istio-system']]);
   });
 
   it('a reference appearing during the grace period restarts it', () => {

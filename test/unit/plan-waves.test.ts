@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { IstioUpgradeSpecInput } from '../../src/api/schema.ts';
+import type { IstioUpgradeSpecInput, Phase } from '../../src/api/schema.ts';
 import { APPROVE_ANNOTATION, ISTIO_REV_LABEL } from '../../src/api/constants.ts';
 import { findCondition } from '../../src/core/conditions.ts';
 import { plan } from '../../src/core/plan.ts';
+import { Draft } from '../../src/core/draft.ts';
+import type { NamespaceState } from '../../src/core/observed.ts';
 import { resolveWaves } from '../../src/core/waves.ts';
-import { E2E_SPEC, OLD, T0, makeUpgrade, namespace, pod, sampleMesh, workload } from '../support/fixtures.ts';
+import { E2E_SPEC, OLD, T0, makeUpgrade, namespace, pod, sampleMesh, tagWebhook, workload } from '../support/fixtures.ts';
 import { FakeMesh, walk } from '../support/fake-mesh.ts';
 
 describe('wave resolution', () => {
@@ -31,16 +33,22 @@ describe('wave resolution', () => {
     { name: 'a namespace claimed twice belongs to the first wave', spec: { rollout: { waves: [{ name: 'one', namespaces: ['a'] }, { name: 'two', namespaceSelector: { matchLabels: { tier: 'edge' } } }] } }, expected: [['a'], ['b']] },
     { name: 'another tag uses its own namespaces', spec: { tag: 'canary' }, expected: [['other-tag']] },
   ];
+  // Namespaces are candidates when the tag's webhook selects them: the mesh has tags "default" and "canary".
+  const resolve = (spec: Partial<IstioUpgradeSpecInput>, list: readonly NamespaceState[], frozen: Parameters<typeof resolveWaves>[3] = []) => {
+    const base = sampleMesh();
+    const observed = sampleMesh({ namespaces: list, workloads: [], mutatingWebhooks: [...base.mutatingWebhooks, tagWebhook('canary', OLD.revision)] });
+    const upgrade = makeUpgrade(spec);
+    return resolveWaves(upgrade.spec, new Draft(upgrade, observed, T0).view, list, frozen);
+  };
   for (const c of cases) {
     it(c.name, () => {
-      assert.deepEqual(resolveWaves(makeUpgrade(c.spec).spec, namespaces, []), c.expected);
+      assert.deepEqual(resolve(c.spec, namespaces), c.expected);
     });
   }
 
   it('a started wave keeps the namespaces it started with', () => {
-    const spec = makeUpgrade({ rollout: { waves: [{ name: 'all' }] } }).spec;
     const frozen = [{ name: 'all', state: 'InProgress' as const, namespaces: ['a'] }];
-    assert.deepEqual(resolveWaves(spec, namespaces, frozen), [['a']]);
+    assert.deepEqual(resolve({ rollout: { waves: [{ name: 'all' }] } }, namespaces, frozen), [['a']]);
   });
 });
 
@@ -110,14 +118,15 @@ describe('approval and pause', () => {
 });
 
 describe('one active upgrade per tag', () => {
-  const other = (phase: string | undefined, created: string, name = 'older') => ({ name, uid: `uid-${name}`, tag: 'default', phase, creationTimestamp: created });
+  const other = (phase: Phase | undefined, created: string, name = 'older') => ({ name, uid: `uid-${name}`, tags: ['default'], phase, creationTimestamp: created });
   const cases = [
     { name: 'another upgrade is rolling out', others: [other('RollingOut', '2026-11-22T11:00:00Z')], waits: true },
     { name: 'an older one is still pending', others: [other('Pending', '2026-11-22T09:00:00Z')], waits: true },
     { name: 'an older one has not been seen yet', others: [other(undefined, '2026-11-22T09:00:00Z')], waits: true },
     { name: 'a newer one is pending', others: [other('Pending', '2026-11-22T11:00:00Z')], waits: false },
     { name: 'the other one ended', others: [other('Succeeded', '2026-11-22T09:00:00Z')], waits: false },
-    { name: 'the other one acts on another tag', others: [{ ...other('RollingOut', '2026-11-22T09:00:00Z'), tag: 'canary' }], waits: false },
+    { name: 'the other one acts on another tag', others: [{ ...other('RollingOut', '2026-11-22T09:00:00Z'), tags: ['canary'] }], waits: false },
+    { name: 'the other one moves this tag as an additional tag', others: [{ ...other('RollingOut', '2026-11-22T09:00:00Z'), tags: ['canary', 'default'] }], waits: true },
   ];
   for (const c of cases) {
     it(`${c.name}: ${c.waits ? 'waits' : 'proceeds'}`, () => {

@@ -2,10 +2,17 @@
 // revision-tags-mwc.yaml and generate.go): names, selectors, client config, labels.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildTagWebhook, findCanonicalWebhook, tagTarget, tagWebhookName, TagWebhookError } from '../../src/core/tag-webhook.ts';
+import { buildTagWebhook as buildResult, tagWebhookName, type TagWebhook, type TagWebhookInput } from '../../src/core/tag-webhook.ts';
+import { findCanonicalWebhook, tagTarget } from '../../src/core/tags.ts';
 import { CA, NEW, OLD, injectorWebhook, tagWebhook } from '../support/fixtures.ts';
 
 const canonical = injectorWebhook(NEW.revision);
+
+function buildTagWebhook(input: Omit<TagWebhookInput, 'autoInject'> & { autoInject?: boolean }): TagWebhook {
+  const result = buildResult({ autoInject: false, ...input });
+  if (!result.ok) throw new Error(result.reason);
+  return result.webhook;
+}
 
 describe('tag webhook builder', () => {
   const cases = [
@@ -20,7 +27,9 @@ describe('tag webhook builder', () => {
       assert.equal(m.metadata.labels['istio.io/tag'], c.tag);
       assert.equal(m.metadata.labels['istio.io/rev'], NEW.revision);
       assert.equal(m.metadata.labels.app, 'sidecar-injector', 'the canonical "app" label is not copied over the chart one');
-      assert.equal(m.metadata.labels['operator.istio.io/component'], 'Pilot');
+      // Like `istioctl tag set` (UserManaged): no istioctl owner label, so neither install nor uninstall prunes it.
+      assert.deepEqual(Object.keys(m.metadata.labels).filter((k) => k.includes('operator.istio.io')), []);
+      assert.deepEqual(Object.keys(built.service.metadata.labels).filter((k) => k.includes('operator.istio.io')), []);
       assert.deepEqual(m.webhooks.map((w) => w.name), c.names);
       for (const w of m.webhooks) {
         assert.deepEqual(w.clientConfig, { service: { name: `istiod-${NEW.revision}`, namespace: 'istio-system', path: '/inject', port: 443 }, caBundle: CA });
@@ -82,9 +91,40 @@ describe('tag webhook builder', () => {
     assert.equal(tagWebhookName('default', 'mesh-a'), 'istio-revision-tag-default-mesh-a');
   });
 
-  it('refuses a canonical webhook without an injector entry or of another revision', () => {
-    assert.throws(() => buildTagWebhook({ tag: 'default', revision: NEW.revision, istioNamespace: 'istio-system', canonical: { ...canonical, webhooks: [] }, existingValidator: undefined }), TagWebhookError);
-    assert.throws(() => buildTagWebhook({ tag: 'default', revision: OLD.revision, istioNamespace: 'istio-system', canonical, existingValidator: undefined }), /belongs to revision/);
+  it('refuses (as a result, not a throw) a canonical webhook without an injector entry or of another revision', () => {
+    const empty = buildResult({ tag: 'default', revision: NEW.revision, istioNamespace: 'istio-system', canonical: { ...canonical, webhooks: [] }, existingValidator: undefined, autoInject: false });
+    assert.equal(empty.ok, false);
+    assert.match(empty.ok ? '' : empty.reason, /no sidecar-injector entry/);
+    const other = buildResult({ tag: 'default', revision: OLD.revision, istioNamespace: 'istio-system', canonical, existingValidator: undefined, autoInject: false });
+    assert.match(other.ok ? '' : other.reason, /belongs to revision/);
+  });
+
+  it('keeps the auto-inject entry when the tag has it today, pointing at the new revision', () => {
+    const m = buildTagWebhook({ tag: 'default', revision: NEW.revision, istioNamespace: 'istio-system', canonical, existingValidator: undefined, autoInject: true }).mutating;
+    const auto = m.webhooks.find((w) => w.name === 'auto.sidecar-injector.istio.io');
+    assert.equal(auto?.clientConfig.service?.name, `istiod-${NEW.revision}`);
+    assert.deepEqual(auto.objectSelector.matchExpressions?.map((e) => `${e.key} ${e.operator}`), ['sidecar.istio.io/inject DoesNotExist', 'istio.io/rev DoesNotExist']);
+  });
+
+  it("takes the Service from the revision's own injector (e.g. istiod-remote), not from its name", () => {
+    const remote = { ...canonical, webhooks: canonical.webhooks.map((w) => ({ ...w, clientConfig: { ...w.clientConfig, service: { name: 'istiod-remote', namespace: 'istio-system', path: '/inject', port: 443 } } })) };
+    const built = buildTagWebhook({ tag: 'default', revision: NEW.revision, istioNamespace: 'istio-system', canonical: remote, existingValidator: undefined });
+    assert.ok(built.mutating.webhooks.every((w) => w.clientConfig.service?.name === 'istiod-remote'));
+    assert.equal(built.validating?.webhooks[0]?.clientConfig.service?.name, 'istiod-remote');
+  });
+
+  it('the default validator carries istio.io/tag=default and skips revision-labelled objects, as the chart does', () => {
+    const v = buildTagWebhook({ tag: 'default', revision: NEW.revision, istioNamespace: 'istio-system', canonical, existingValidator: undefined }).validating;
+    assert.equal(v?.metadata.labels['istio.io/tag'], 'default');
+    assert.equal(v.metadata.labels['istio.io/rev'], NEW.revision);
+    assert.deepEqual(v.webhooks[0]?.objectSelector, { matchExpressions: [{ key: 'istio.io/rev', operator: 'DoesNotExist' }] });
+  });
+
+  it('a tag on the non-revisioned control plane calls Service istiod and is labelled revision "default"', () => {
+    const built = buildTagWebhook({ tag: 'default', revision: 'default', istioNamespace: 'istio-system', canonical: injectorWebhook('default'), existingValidator: undefined });
+    assert.equal(built.mutating.metadata.labels['istio.io/rev'], 'default');
+    assert.ok(built.mutating.webhooks.every((w) => w.clientConfig.service?.name === 'istiod'));
+    assert.deepEqual(built.service.spec.selector, { app: 'istiod', istio: 'pilot' });
   });
 
   it('finds the canonical webhook: labelled with the revision, not a tag, and unique', () => {
@@ -95,9 +135,10 @@ describe('tag webhook builder', () => {
   });
 
   it('reads where a tag points and whether every entry agrees', () => {
-    assert.deepEqual(tagTarget(tagWebhook('default', OLD.revision)), { revision: OLD.revision, consistent: true });
+    const all = [injectorWebhook(OLD.revision), injectorWebhook(NEW.revision)];
+    assert.deepEqual(tagTarget(tagWebhook('default', OLD.revision), all), { revision: OLD.revision, consistent: true });
     const half = tagWebhook('default', NEW.revision);
     const mixed = { ...half, webhooks: [...half.webhooks, ...tagWebhook('default', OLD.revision).webhooks] };
-    assert.deepEqual(tagTarget(mixed), { revision: NEW.revision, consistent: false });
+    assert.deepEqual(tagTarget(mixed, all), { revision: NEW.revision, consistent: false });
   });
 });

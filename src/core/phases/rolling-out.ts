@@ -1,18 +1,29 @@
-// RollingOut: restart the workloads of the current wave, at most maxConcurrentNamespaces namespaces at a
-// time; a wave that needs approval waits for the annotation; when a wave is done its soak starts.
-import { APPROVE_ANNOTATION } from '../../api/constants.ts';
+// RollingOut: restart the workloads of the current wave that its tag moves, at most maxConcurrentNamespaces
+// namespaces at a time. A wave that needs approval waits for the annotation; the first wave of an additional
+// tag moves that tag first; namespaces pinned to the old revision are relabelled onto the tag when adopted.
+// When a wave is done its soak starts.
+import { APPROVE_ANNOTATION, ISTIO_REV_LABEL } from '../../api/constants.ts';
+import type { LabelNamespace } from '../actions.ts';
 import type { Draft } from '../draft.ts';
 import { parseDuration } from '../duration.ts';
 import type { WorkloadState } from '../observed.ts';
 import { driveRestarts } from '../restarts.ts';
 import { startSoak, waveTarget } from '../soak.ts';
-import { fail, next, working, type StepOutcome } from '../step.ts';
-import { classifyWorkload, stampOf, workloadOnRevision } from '../workloads.ts';
+import { awaitingApproval, fail, next, paused, working, type StepOutcome } from '../step.ts';
+import { waveTag } from '../waves.ts';
+import { stampOf, workloadOnRevision } from '../workloads.ts';
+import { switchTag } from './switching-tag.ts';
 
-/** Workloads a namespace list holds that the upgrade restarts. */
-export function restartableIn(draft: Draft, namespaces: readonly string[]): WorkloadState[] {
+/** Workloads of these namespaces that the tag moves. */
+export function movedIn(draft: Draft, namespaces: readonly string[], tag: string): WorkloadState[] {
   const wanted = new Set(namespaces);
-  return draft.observed.workloads.filter((w) => wanted.has(w.namespace) && classifyWorkload(w, draft.spec.tag).restart);
+  return draft.view.workloads.flatMap((s) => (s.scope.move && s.scope.tag === tag && wanted.has(s.workload.namespace) ? [s.workload] : []));
+}
+
+function adoptions(draft: Draft, namespaces: readonly string[], tag: string): LabelNamespace[] {
+  const wanted = new Set(namespaces);
+  const pinned = new Set(draft.view.workloads.flatMap((s) => (s.scope.move && s.scope.adopt && wanted.has(s.workload.namespace) ? [s.workload.namespace] : [])));
+  return [...pinned].sort().map((name) => ({ type: 'labelNamespace', name, labels: { [ISTIO_REV_LABEL]: tag } }));
 }
 
 export function rollingOut(draft: Draft): StepOutcome {
@@ -27,21 +38,28 @@ export function rollingOut(draft: Draft): StepOutcome {
   const waveSpec = spec.rollout.waves.find((w) => w.name === current.name);
   if (waveSpec === undefined) return fail('InvalidWave', `wave "${current.name}" is in the status but not in the spec`);
   draft.status.currentWave = current.name;
+  const tag = waveTag(spec, waveSpec);
 
   if (current.state === 'Pending') {
     if (waveSpec.requireApproval && draft.upgrade.metadata.annotations[APPROVE_ANNOTATION] !== current.name) {
       const message = `wave "${current.name}" waits for approval: kubectl annotate istioupgrade ${draft.upgrade.metadata.name} ${APPROVE_ANNOTATION}=${current.name} --overwrite`;
       draft.setCondition('DataPlaneUpgraded', 'False', 'AwaitingApproval', message);
-      return { kind: 'wait', actions: [], requeueAfterMs: 60_000, hold: { kind: 'approval', reason: 'AwaitingApproval', message } };
+      return awaitingApproval(message);
     }
+    // Nothing has started yet: a paused upgrade must not claim the wave is under way.
+    if (spec.paused) return paused(`paused before wave "${current.name}"; set spec.paused to false to resume`);
+    const moving = switchTag(draft, tag);
+    if (moving !== undefined) return moving;
+    if (tag !== spec.tag) draft.setCondition('TagSwitched', 'True', 'TagSwitched', `tags "${draft.tags.join('", "')}" point at revision ${draft.toRevision} as their waves come`);
     current.state = 'InProgress';
     current.startedAt = draft.now.toISOString();
-    draft.event('Normal', 'WaveStarted', `wave "${current.name}" started: ${current.namespaces.join(', ') || 'no namespaces'}`);
+    draft.event('Normal', 'WaveStarted', `wave "${current.name}" (tag ${tag}) started: ${current.namespaces.join(', ') || 'no namespaces'}`);
   }
 
   const target = draft.toRevision;
-  const workloads = restartableIn(draft, current.namespaces);
-  if (workloads.length === 0) {
+  const workloads = movedIn(draft, current.namespaces, tag);
+  const relabel = adoptions(draft, current.namespaces, tag);
+  if (workloads.length === 0 && relabel.length === 0) {
     current.state = 'Succeeded';
     current.completedAt = draft.now.toISOString();
     return next('RollingOut', `wave "${current.name}" has no workloads to restart`);
@@ -49,14 +67,18 @@ export function rollingOut(draft: Draft): StepOutcome {
 
   // Namespaces under way keep their slots; free slots go to the next namespaces in name order.
   const stamp = draft.stamp(target);
+  const pendingAdoption = new Set(relabel.map((a) => a.name));
   const byNamespace = current.namespaces.map((ns) => ({ ns, workloads: workloads.filter((w) => w.namespace === ns) }));
-  const done = (entry: { workloads: WorkloadState[] }) => entry.workloads.every((w) => workloadOnRevision(w, target));
+  const done = (entry: { ns: string; workloads: WorkloadState[] }) => !pendingAdoption.has(entry.ns) && entry.workloads.every((w) => workloadOnRevision(w, target));
   const started = (entry: { workloads: WorkloadState[] }) => entry.workloads.some((w) => stampOf(w) === stamp);
   const active = byNamespace.filter((e) => started(e) && !done(e));
   const free = Math.max(0, waveSpec.maxConcurrentNamespaces - active.length);
   const admitted = [...active, ...byNamespace.filter((e) => !started(e) && !done(e)).slice(0, free)];
+  const admittedNames = new Set(admitted.map((e) => e.ns));
+  const adopt = relabel.filter((a) => admittedNames.has(a.name));
 
-  const progress = driveRestarts(draft, admitted.flatMap((e) => e.workloads), target, parseDuration(spec.rollout.workloadTimeout));
+  const restartable = admitted.filter((e) => !pendingAdoption.has(e.ns)).flatMap((e) => e.workloads);
+  const progress = driveRestarts(draft, restartable, target, parseDuration(spec.rollout.workloadTimeout));
   if (progress.timedOut !== undefined) {
     return fail('WorkloadTimeout', `wave "${current.name}": a workload did not come up on revision ${target} within ${spec.rollout.workloadTimeout}: ${progress.timedOut}`);
   }
@@ -66,7 +88,9 @@ export function rollingOut(draft: Draft): StepOutcome {
     return next('Soaking', `wave "${current.name}" upgraded; soaking for ${spec.soak.duration}`);
   }
   const upgraded = workloads.filter((w) => workloadOnRevision(w, target)).length;
-  const message = `wave "${current.name}": ${upgraded}/${workloads.length} workloads on ${target}; namespaces in progress: ${admitted.map((e) => e.ns).join(', ')}`;
+  const evicting = progress.evicting.length > 0 ? `; evicting ${progress.evicting.join(', ')}` : '';
+  const adopting = adopt.length > 0 ? `; relabelling ${adopt.map((a) => a.name).join(', ')} onto tag ${tag}` : '';
+  const message = `wave "${current.name}": ${upgraded}/${workloads.length} workloads on ${target}; namespaces in progress: ${admitted.map((e) => e.ns).join(', ')}${evicting}${adopting}`;
   draft.setCondition('DataPlaneUpgraded', 'False', 'RollingOut', message);
-  return working('RollingOut', message, progress.actions);
+  return working('RollingOut', message, [...adopt, ...progress.actions]);
 }

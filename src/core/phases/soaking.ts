@@ -55,7 +55,6 @@ export function soaking(draft: Draft): StepOutcome {
   const noData = (soak.results ?? []).filter((r) => r.outcome === 'NoData').map((r) => r.name);
   const note = noData.length > 0 ? `; no data for ${noData.join(', ')} (treated as passing)` : '';
   draft.setCondition('SoakPassed', 'True', 'SoakPassed', `soak of ${soak.target} passed after ${spec.soak.duration}${note}`);
-  draft.event('Normal', 'SoakPassed', `soak of ${soak.target} passed${note}`);
   if (soak.target !== GATEWAYS_TARGET) {
     const wave = draft.status.waves?.find((w) => waveTarget(w.name) === soak.target);
     if (wave !== undefined) {
@@ -63,5 +62,5 @@ export function soaking(draft: Draft): StepOutcome {
       wave.completedAt = draft.now.toISOString();
     }
   }
-  return next('RollingOut', `soak of ${soak.target} passed`);
+  return next('RollingOut', `soak of ${soak.target} passed${note}`, 'SoakPassed');
 }

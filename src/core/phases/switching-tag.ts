@@ -1,50 +1,33 @@
 // SwitchingTag: point the revision tag at the new revision, only once its istiod is Ready, so new pods are
-// never sent to a webhook that cannot answer.
-import { ISTIO_TAG_LABEL } from '../../api/constants.ts';
+// never sent to a webhook that cannot answer. Bounded: a tag that does not take within workloadTimeout (a
+// missing istiod, another writer reverting it) fails instead of re-applying forever.
 import type { Draft } from '../draft.ts';
-import { SHORT_REQUEUE_MS, fail, next, working, type StepOutcome } from '../step.ts';
-import { DEFAULT_VALIDATOR_NAME, buildTagWebhook, findCanonicalWebhook, tagTarget } from '../tag-webhook.ts';
+import { formatDuration, parseDuration } from '../duration.ts';
+import { REQUEUE, fail, next, working, type StepOutcome } from '../step.ts';
+import { moveTag, tagPointsAt } from '../tag-moves.ts';
 
-export function tagPointsAt(draft: Draft, revision: string): boolean {
-  const tag = draft.observed.mutatingWebhooks.find((w) => w.labels[ISTIO_TAG_LABEL] === draft.spec.tag);
-  if (tag === undefined) return false;
-  const target = tagTarget(tag);
-  return target.revision === revision && target.consistent;
-}
-
-/** The action that makes the tag send pods to `revision`, or a reason it cannot yet. */
-export function moveTag(draft: Draft, revision: string): { ok: true; step: StepOutcome } | { ok: false; reason: string } {
-  const { observed, spec } = draft;
-  const state = observed.revisions.find((r) => r.revision === revision);
-  if (state?.ready !== true) return { ok: false, reason: `istiod-${revision} is not Ready` };
-  const canonical = findCanonicalWebhook(observed.mutatingWebhooks, revision);
-  if (canonical === undefined) return { ok: false, reason: `the injector webhook of revision ${revision} was not found (or is not unique)` };
-  const webhook = buildTagWebhook({
-    tag: spec.tag,
-    revision,
-    istioNamespace: observed.istioNamespace,
-    canonical,
-    existingValidator: observed.validatingWebhooks.find((w) => w.name === DEFAULT_VALIDATOR_NAME),
-  });
-  return {
-    ok: true,
-    step: working('SwitchingTag', `moving tag "${spec.tag}" to revision ${revision}`, [{ type: 'applyTagWebhook', tag: spec.tag, revision, webhook }], SHORT_REQUEUE_MS),
-  };
+/** Moves one tag onto the new revision; undefined once it points there. Shared with later waves' tags. */
+export function switchTag(draft: Draft, tag: string): StepOutcome | undefined {
+  const to = draft.toRevision;
+  if (tagPointsAt(draft, tag, to)) return undefined;
+  const timeoutMs = parseDuration(draft.spec.rollout.workloadTimeout);
+  const since = draft.condition('TagSwitched')?.status === 'False' ? draft.sinceTransition('TagSwitched') : 0;
+  const move = moveTag(draft, tag, to);
+  if (since > timeoutMs) {
+    return fail('TagSwitchTimeout', `tag "${tag}" does not point at revision ${to} ${formatDuration(since)} after the switch began (${move.ok ? 'the webhook written does not stay: another writer may revert it' : move.reason})`);
+  }
+  if (!move.ok) {
+    if (!draft.observed.revisions.some((r) => r.revision === to)) return fail('RevisionLost', `istiod of revision ${to} disappeared before tag "${tag}" moved`);
+    draft.setCondition('TagSwitched', 'False', 'WaitingForRevision', `not moving tag "${tag}" yet: ${move.reason}`);
+    return working('WaitingForRevision', `not moving tag "${tag}" yet: ${move.reason}`);
+  }
+  draft.setCondition('TagSwitched', 'False', 'Switching', `moving tag "${tag}" to revision ${to}`);
+  return working('SwitchingTag', `moving tag "${tag}" to revision ${to}`, [move.action], REQUEUE.soon);
 }
 
 export function switchingTag(draft: Draft): StepOutcome {
-  const to = draft.toRevision;
-  if (tagPointsAt(draft, to)) {
-    draft.setCondition('TagSwitched', 'True', 'TagSwitched', `tag "${draft.spec.tag}" points at revision ${to}`);
-    return next('UpgradingGateways', `tag "${draft.spec.tag}" now points at ${to}`);
-  }
-  const move = moveTag(draft, to);
-  if (!move.ok) {
-    const revision = draft.observed.revisions.find((r) => r.revision === to);
-    if (revision === undefined) return fail('RevisionLost', `istiod-${to} disappeared before the tag switch`);
-    draft.setCondition('TagSwitched', 'False', 'WaitingForRevision', move.reason);
-    return working('WaitingForRevision', `not switching tag "${draft.spec.tag}": ${move.reason}`);
-  }
-  draft.setCondition('TagSwitched', 'False', 'Switching', `moving tag "${draft.spec.tag}" to revision ${to}`);
-  return move.step;
+  const waiting = switchTag(draft, draft.spec.tag);
+  if (waiting !== undefined) return waiting;
+  draft.setCondition('TagSwitched', 'True', 'TagSwitched', `tag "${draft.spec.tag}" points at revision ${draft.toRevision}`);
+  return next('UpgradingGateways', `tag "${draft.spec.tag}" now points at ${draft.toRevision}`);
 }

@@ -1,24 +1,25 @@
-// Uninstalling: remove the old revision only when no tag, namespace label or live pod uses it, and only
-// after the grace period; external mode waits for someone else to remove it.
+// Uninstalling: remove the old revision only when nothing uses it (no tag, namespace label, live pod, shared
+// component or validator: see inventory.ts), and only after the grace period; external mode waits for someone
+// else to remove it.
 import type { Draft } from '../draft.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
 import { findJob, installerJob } from '../installer-jobs.ts';
-import { fail, next, working, type StepOutcome } from '../step.ts';
-import { findCanonicalWebhook } from '../tag-webhook.ts';
-import { describeReferences, referencesTo } from '../workloads.ts';
+import { describeReferences, referencesTo } from '../inventory.ts';
+import { blocked, fail, next, working, type StepOutcome } from '../step.ts';
+import { findCanonicalWebhook } from '../tags.ts';
 
 export function uninstalling(draft: Draft): StepOutcome {
   const { spec, observed } = draft;
-  const old = draft.fromRevision;
+  const old = draft.status.fromRevision;
   if (old === undefined) return fail('FromRevisionUnknown', 'status.fromRevision is missing; the status was edited by hand');
-  const succeed = (reason: string, message: string): StepOutcome => {
+  const succeed = (reason: 'Removed' | 'UninstallDisabled', message: string): StepOutcome => {
     draft.setCondition('OldRevisionRemoved', reason === 'Removed' ? 'True' : 'False', reason, message);
     return next('Succeeded', message);
   };
   if (!spec.uninstall.enabled) return succeed('UninstallDisabled', `revision ${old} left installed (spec.uninstall.enabled is false)`);
 
   const present = observed.revisions.some((r) => r.revision === old) || findCanonicalWebhook(observed.mutatingWebhooks, old) !== undefined;
-  const uninstallJob = installerJob(draft.upgrade.metadata, spec, 'uninstall', old);
+  const uninstallJob = installerJob(draft.upgrade.metadata, spec, { purpose: 'uninstall', revision: old, istioNamespace: observed.istioNamespace });
   const job = findJob(observed.jobs, uninstallJob.jobName);
   if (!present) return succeed('Removed', `revision ${old} is removed`);
 
@@ -28,13 +29,8 @@ export function uninstalling(draft: Draft): StepOutcome {
       delete draft.status.oldRevisionUnusedSince;
       const message = `revision ${old} is still used by ${describeReferences(refs)}; move or delete them to let the upgrade finish`;
       draft.setCondition('OldRevisionRemoved', 'False', 'RevisionInUse', message);
-      const onlyTransient = refs.every((r) => r.transient);
-      return {
-        kind: 'wait',
-        actions: [],
-        requeueAfterMs: 15_000,
-        hold: onlyTransient ? { kind: 'working', reason: 'RevisionInUse', message } : { kind: 'blocked', reason: 'RevisionInUse', message },
-      };
+      // Terminating pods go away by themselves; anything else needs a person.
+      return refs.every((r) => r.transient) ? working('RevisionInUse', message) : blocked('RevisionInUse', message);
     }
     draft.status.oldRevisionUnusedSince ??= draft.now.toISOString();
     const unusedFor = draft.nowMs - Date.parse(draft.status.oldRevisionUnusedSince);

@@ -23,6 +23,6 @@ export function upgradingGateways(draft: Draft): StepOutcome {
     return next('Soaking', `gateways upgraded; soaking for ${spec.soak.duration}`);
   }
   const message = `gateways: ${progress.upgraded}/${progress.total} on revision ${draft.toRevision}`;
-  draft.setCondition('GatewaysUpgraded', 'False', 'Restarting', message);
+  draft.setCondition('GatewaysUpgraded', 'False', 'RestartingGateways', message);
   return working('RestartingGateways', message, progress.actions);
 }

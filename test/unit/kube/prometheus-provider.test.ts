@@ -1,7 +1,7 @@
 // The Prometheus client against canned HTTP answers (fault injection: the real query runs in the cluster tests).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { queryPrometheus } from '../../../src/kube/prometheus.ts';
+import { queryPrometheus } from '../../../src/kube/metrics/prometheus.ts';
 
 function answering(status: number, body: unknown): typeof fetch {
   return (() => Promise.resolve(new Response(JSON.stringify(body), { status }))) as typeof fetch;

@@ -1,7 +1,8 @@
 // Runs the soak's PromQL against the Prometheus HTTP API. Every outcome is a reading, never a throw: the
 // planner decides what an error or an empty result means.
-import type { MetricReading } from '../core/observed.ts';
-import type { SoakQuery } from '../core/soak.ts';
+import type { MetricReading } from '../../core/observed.ts';
+import type { SoakQuery, SoakRequest } from '../../core/soak.ts';
+import type { SoakProvider } from './index.ts';
 
 const QUERY_TIMEOUT_MS = 10_000;
 
@@ -38,3 +39,7 @@ export async function queryPrometheus(address: string, query: SoakQuery, fetchIm
     return { name: query.name, kind: 'error', message: `cannot query Prometheus at ${address}: ${reason}` };
   }
 }
+
+export const prometheusProvider: SoakProvider<SoakRequest> = {
+  read: (request) => Promise.all(request.queries.map((q) => queryPrometheus(request.address, q))),
+};

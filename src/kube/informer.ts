@@ -1,0 +1,276 @@
+// A list-watch cache with client-go reflector semantics: list, then watch from the list's resourceVersion; a
+// watch that ends (cleanly or not) resumes from the last resourceVersion seen; 410 Gone relists; every failed
+// list or watch is retried with capped exponential backoff and jitter, forever. A relist replaces the cache
+// atomically and reports only the differences. Objects are reduced by `transform` on insert, so the cache holds
+// what the planner reads, not whole objects (managedFields and all).
+import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { statusCodeOf } from './api-errors.ts';
+
+export type InformerEvent = 'add' | 'update' | 'delete';
+
+export interface ListResult<T> {
+  readonly items: readonly T[];
+  readonly metadata?: { readonly resourceVersion?: string | undefined } | undefined;
+}
+
+export interface InformerOptions<T extends KubernetesObject, S> {
+  readonly name: string;
+  /** Watch path, e.g. /api/v1/pods. */
+  readonly path: string;
+  readonly labelSelector?: string | undefined;
+  list(): Promise<ListResult<T>>;
+  transform(object: T): S;
+  onEvent(event: InformerEvent, object: S): void;
+  readonly backoff?: { readonly minMs: number; readonly maxMs: number };
+  /**
+   * How long list/watch may keep failing before the cache counts as down. A watch cut that is resumed within
+   * this bound is routine (API server restarts, load-balancer idle timeouts) and must not flap the status.
+   */
+  readonly staleAfterMs?: number;
+}
+
+export interface InformerHealth {
+  readonly name: string;
+  /** Listed at least once, and not failing for longer than staleAfterMs. */
+  readonly up: boolean;
+  readonly lastError: string | undefined;
+  /** When the cache was last known complete (a list succeeded, a watch delivered or ended cleanly). */
+  readonly lastSyncMs: number | undefined;
+}
+
+export interface Store<S> {
+  get(name: string, namespace?: string): S | undefined;
+  list(namespace?: string): readonly S[];
+}
+
+/** What the informer set needs of any informer, whatever it caches. */
+export interface ManagedInformer {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): void;
+  health(nowMs?: number): InformerHealth;
+}
+
+/** A watch that ends sooner than this without delivering anything counts as failed (no hot loop). */
+const MIN_HEALTHY_WATCH_MS = 1_000;
+
+function errorText(error: unknown): string {
+  const code = statusCodeOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return code === undefined ? message : `HTTP ${code}: ${message.slice(0, 300)}`;
+}
+
+interface Keyed {
+  readonly namespace: string;
+  readonly name: string;
+  readonly resourceVersion: string;
+}
+
+function keyOf(object: KubernetesObject): Keyed {
+  return { namespace: object.metadata?.namespace ?? '', name: object.metadata?.name ?? '', resourceVersion: object.metadata?.resourceVersion ?? '' };
+}
+
+/** Thrown inside a watch to force a relist (410 Gone, "too old resource version"). */
+class ResourceExpired extends Error {}
+
+export class Informer<T extends KubernetesObject, S> implements Store<S>, ManagedInformer {
+  private readonly options: InformerOptions<T, S>;
+  private readonly watcher: Watch;
+  /** namespace -> name -> entry */
+  private byNamespace = new Map<string, Map<string, { object: S; resourceVersion: string }>>();
+  private resourceVersion: string | undefined;
+  private stopped = false;
+  private abort: AbortController | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private listedOnce = false;
+  private failingSinceMs: number | undefined;
+  private lastError: string | undefined;
+  private lastSyncMs: number | undefined;
+  private firstAttempt: Promise<void> | undefined;
+  private resolveFirst: (() => void) | undefined;
+
+  constructor(config: KubeConfig, options: InformerOptions<T, S>) {
+    this.options = options;
+    this.watcher = new Watch(config);
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  health(nowMs = Date.now()): InformerHealth {
+    const failingFor = this.failingSinceMs === undefined ? 0 : nowMs - this.failingSinceMs;
+    const up = this.listedOnce && failingFor <= (this.options.staleAfterMs ?? 10_000);
+    return { name: this.options.name, up, lastError: this.lastError, lastSyncMs: this.lastSyncMs };
+  }
+
+  get(name: string, namespace = ''): S | undefined {
+    return this.byNamespace.get(namespace)?.get(name)?.object;
+  }
+
+  list(namespace?: string): readonly S[] {
+    if (namespace !== undefined) return [...(this.byNamespace.get(namespace)?.values() ?? [])].map((e) => e.object);
+    const out: S[] = [];
+    for (const entries of this.byNamespace.values()) for (const e of entries.values()) out.push(e.object);
+    return out;
+  }
+
+  /** Starts listing and watching; resolves once the first list has succeeded or failed (retries go on). */
+  start(): Promise<void> {
+    this.firstAttempt ??= new Promise<void>((resolve) => {
+      this.resolveFirst = resolve;
+    });
+    void this.relist();
+    return this.firstAttempt;
+  }
+
+  /** A method, not the field, so that checks after an await are not narrowed away. */
+  private isStopped(): boolean {
+    return this.stopped;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.abort?.abort();
+  }
+
+  private synced(): void {
+    this.failingSinceMs = undefined;
+    this.lastError = undefined;
+    this.lastSyncMs = Date.now();
+  }
+
+  private retryLater(action: () => Promise<void>, error: unknown): void {
+    if (this.stopped) return;
+    this.failingSinceMs ??= Date.now();
+    this.lastError = errorText(error);
+    const { minMs, maxMs } = this.options.backoff ?? { minMs: 500, maxMs: 30_000 };
+    const ceiling = Math.min(maxMs, minMs * 2 ** this.failures);
+    this.failures += 1;
+    // Full jitter, so replicas (and informers) that failed together do not retry together.
+    const delay = Math.max(minMs, Math.round(Math.random() * ceiling));
+    this.timer = setTimeout(() => void action(), delay);
+    this.timer.unref();
+  }
+
+  private async relist(): Promise<void> {
+    if (this.stopped) return;
+    let listed: ListResult<T>;
+    try {
+      listed = await this.options.list();
+    } catch (error) {
+      this.resolveFirst?.();
+      this.retryLater(() => this.relist(), error);
+      return;
+    }
+    if (this.isStopped()) return;
+    this.replace(listed.items);
+    this.resourceVersion = listed.metadata?.resourceVersion;
+    this.failures = 0;
+    this.listedOnce = true;
+    this.synced();
+    this.resolveFirst?.();
+    await this.watch();
+  }
+
+  /** Replaces the cache with a fresh list, emitting only what changed. */
+  private replace(items: readonly T[]): void {
+    const next = new Map<string, Map<string, { object: S; resourceVersion: string }>>();
+    const events: [InformerEvent, S][] = [];
+    for (const raw of items) {
+      const key = keyOf(raw);
+      const previous = this.byNamespace.get(key.namespace)?.get(key.name);
+      const entry = previous !== undefined && previous.resourceVersion === key.resourceVersion ? previous : { object: this.options.transform(raw), resourceVersion: key.resourceVersion };
+      let names = next.get(key.namespace);
+      if (names === undefined) {
+        names = new Map<string, { object: S; resourceVersion: string }>();
+        next.set(key.namespace, names);
+      }
+      names.set(key.name, entry);
+      if (previous === undefined) events.push(['add', entry.object]);
+      else if (previous !== entry) events.push(['update', entry.object]);
+    }
+    for (const [namespace, names] of this.byNamespace) {
+      for (const [name, entry] of names) if (next.get(namespace)?.has(name) !== true) events.push(['delete', entry.object]);
+    }
+    this.byNamespace = next;
+    for (const [event, object] of events) this.options.onEvent(event, object);
+  }
+
+  private apply(event: InformerEvent, raw: T): void {
+    const key = keyOf(raw);
+    if (key.resourceVersion !== '') this.resourceVersion = key.resourceVersion;
+    let names = this.byNamespace.get(key.namespace);
+    if (event === 'delete') {
+      const previous = names?.get(key.name);
+      names?.delete(key.name);
+      if (names?.size === 0) this.byNamespace.delete(key.namespace);
+      this.options.onEvent('delete', previous?.object ?? this.options.transform(raw));
+      return;
+    }
+    if (names === undefined) {
+      names = new Map<string, { object: S; resourceVersion: string }>();
+      this.byNamespace.set(key.namespace, names);
+    }
+    const existed = names.has(key.name);
+    const object = this.options.transform(raw);
+    names.set(key.name, { object, resourceVersion: key.resourceVersion });
+    this.options.onEvent(existed ? 'update' : 'add', object);
+  }
+
+  private async watch(): Promise<void> {
+    if (this.stopped) return;
+    const startedMs = Date.now();
+    const progress = { delivered: false };
+    const ended = new Promise<unknown>((resolve) => {
+      const query = {
+        resourceVersion: this.resourceVersion,
+        allowWatchBookmarks: true,
+        labelSelector: this.options.labelSelector,
+        // The server ends the watch after this long; it is resumed from the last resourceVersion.
+        timeoutSeconds: 300 + Math.round(Math.random() * 60),
+      };
+      this.watcher
+        .watch(this.options.path, query, (type: string, object: unknown) => {
+          if (type === 'BOOKMARK') {
+            const rv = (object as KubernetesObject | undefined)?.metadata?.resourceVersion;
+            if (rv !== undefined) this.resourceVersion = rv;
+            return;
+          }
+          if (type === 'ERROR') {
+            const code = typeof object === 'object' && object !== null && 'code' in object ? object.code : undefined;
+            resolve(code === 410 ? new ResourceExpired('resource version too old') : new Error(`watch error event: ${JSON.stringify(object).slice(0, 300)}`));
+            this.abort?.abort();
+            return;
+          }
+          const event: InformerEvent | undefined = type === 'ADDED' ? 'add' : type === 'MODIFIED' ? 'update' : type === 'DELETED' ? 'delete' : undefined;
+          if (event !== undefined && typeof object === 'object' && object !== null) this.apply(event, object as T);
+          progress.delivered = true;
+          this.failures = 0;
+          this.synced();
+        }, (error: unknown) => {
+          resolve(error ?? undefined);
+        })
+        .then((controller) => {
+          this.abort = controller;
+        }, resolve);
+    });
+    const error = await ended;
+    if (this.isStopped()) return;
+    if (error instanceof ResourceExpired || statusCodeOf(error) === 410) {
+      void this.relist();
+      return;
+    }
+    // A watch that timed out on inactivity or was closed by the server is normal: resume at once.
+    const timeout = error instanceof Error && error.name === 'TimeoutError';
+    const premature = !progress.delivered && Date.now() - startedMs < MIN_HEALTHY_WATCH_MS;
+    if ((error === undefined || error === null || timeout) && !premature) {
+      if (this.failingSinceMs === undefined) this.lastSyncMs = Date.now();
+      void this.watch();
+      return;
+    }
+    this.retryLater(() => this.watch(), error ?? new Error('watch ended at once'));
+  }
+}

@@ -1,0 +1,123 @@
+// What the operator needs from one workload kind, defined once per kind (kstatus-style per-kind table): how to
+// list and watch it, read and patch it, and how its status says a rollout is done. The rest of src/kube
+// iterates the table in index.ts; a new kind is one file plus one registry line there.
+import { PatchStrategy, setHeaderOptions, type KubernetesListObject, type KubernetesObject, type V1PodTemplateSpec } from '@kubernetes/client-node';
+import { RESTARTED_AT_ANNOTATION, RESTARTED_FOR_ANNOTATION } from '../../api/constants.ts';
+import type { PodState, RolloutState, UpdateMode, WorkloadKind, WorkloadState } from '../../core/observed.ts';
+import { TransientError } from '../../core/errors.ts';
+import { classifyApiError } from '../api-errors.ts';
+import type { KubeClients } from '../clients.ts';
+import { Informer, type InformerEvent, type ManagedInformer } from '../informer.ts';
+
+interface WorkloadObject extends KubernetesObject {
+  spec?: { template: V1PodTemplateSpec };
+}
+
+/** The per-kind part: API calls and status interpretation. */
+export interface WorkloadKindSpec<T extends WorkloadObject> {
+  readonly kind: WorkloadKind;
+  /** Plural resource name (RBAC, messages). */
+  readonly resource: string;
+  /** Cluster-wide watch path. */
+  readonly path: string;
+  list(clients: KubeClients): Promise<KubernetesListObject<T>>;
+  read(clients: KubeClients, namespace: string, name: string): Promise<T>;
+  patch(clients: KubeClients, namespace: string, name: string, body: object, options: ReturnType<typeof setHeaderOptions>): Promise<T>;
+  rollout(object: T): RolloutState;
+  updateMode(object: T): UpdateMode;
+}
+
+/** Pods already grouped by their owning workload key (`kind/namespace/name`). */
+export type PodsByOwner = ReadonlyMap<string, readonly PodState[]>;
+
+/** A workload as cached: everything but its pods, which are joined at observe time. */
+export type WorkloadFacts = Omit<WorkloadState, 'pods'>;
+
+/** A source of workloads of one kind: a live informer, or a one-shot list (the `plan` command). */
+export interface WorkloadSource {
+  readonly kind: WorkloadKind;
+  /** The informer behind the source, when it is one (started and stopped with the others). */
+  readonly informer: ManagedInformer | undefined;
+  facts(namespace?: string): readonly WorkloadFacts[];
+}
+
+export interface WorkloadAdapter {
+  readonly kind: WorkloadKind;
+  readonly resource: string;
+  /** An informer over every namespace, reporting every change. */
+  watch(clients: KubeClients, onEvent: (event: InformerEvent, workload: WorkloadFacts) => void): WorkloadSource;
+  /** One list, for commands that look once. */
+  snapshot(clients: KubeClients): Promise<WorkloadSource>;
+  /** `kubectl rollout restart`, conditional on the resourceVersion read, and skipped when already stamped. */
+  restart(clients: KubeClients, namespace: string, name: string, stamp: string, restartedAt: string): Promise<'done' | 'skipped'>;
+}
+
+export function workloadKey(kind: WorkloadKind, namespace: string, name: string): string {
+  return `${kind}/${namespace}/${name}`;
+}
+
+export function withPods(facts: WorkloadFacts, pods: PodsByOwner): WorkloadState {
+  return { ...facts, pods: pods.get(workloadKey(facts.kind, facts.namespace, facts.name)) ?? [] };
+}
+
+export function toWorkloadFacts<T extends WorkloadObject>(spec: WorkloadKindSpec<T>, object: T): WorkloadFacts {
+  const template = object.spec?.template;
+  return {
+    kind: spec.kind,
+    namespace: object.metadata?.namespace ?? '',
+    name: object.metadata?.name ?? '',
+    labels: object.metadata?.labels ?? {},
+    annotations: object.metadata?.annotations ?? {},
+    templateLabels: template?.metadata?.labels ?? {},
+    templateAnnotations: template?.metadata?.annotations ?? {},
+    templateContainers: [...(template?.spec?.initContainers ?? []), ...(template?.spec?.containers ?? [])].map((c) => ({ name: c.name, image: c.image })),
+    hostNetwork: template?.spec?.hostNetwork === true,
+    update: spec.updateMode(object),
+    rollout: spec.rollout(object),
+  };
+}
+
+export function defineWorkloadKind<T extends WorkloadObject>(spec: WorkloadKindSpec<T>): WorkloadAdapter {
+  return {
+    kind: spec.kind,
+    resource: spec.resource,
+    watch(clients, onEvent) {
+      const informer = new Informer<T, WorkloadFacts>(clients.config, {
+        name: spec.resource,
+        path: spec.path,
+        list: () => spec.list(clients),
+        transform: (o) => toWorkloadFacts(spec, o),
+        onEvent,
+      });
+      return { kind: spec.kind, informer, facts: (namespace) => informer.list(namespace) };
+    },
+    async snapshot(clients) {
+      const facts = (await spec.list(clients)).items.map((o) => toWorkloadFacts(spec, o));
+      return { kind: spec.kind, informer: undefined, facts: (namespace) => (namespace === undefined ? facts : facts.filter((f) => f.namespace === namespace)) };
+    },
+    async restart(clients, namespace, name, stamp, restartedAt) {
+      const what = `${spec.resource} ${namespace}/${name}`;
+      let current: T;
+      try {
+        current = await spec.read(clients, namespace, name);
+      } catch (error) {
+        throw classifyApiError(error, `get ${what}`);
+      }
+      if (current.spec?.template.metadata?.annotations?.[RESTARTED_FOR_ANNOTATION] === stamp) return 'skipped';
+      const resourceVersion = current.metadata?.resourceVersion;
+      if (resourceVersion === undefined) throw new TransientError(`${what} has no resourceVersion`);
+      // The resourceVersion makes the patch conditional: if someone changed the workload since we read it,
+      // the API server answers 409 and the next pass decides again.
+      const body = {
+        metadata: { resourceVersion },
+        spec: { template: { metadata: { annotations: { [RESTARTED_FOR_ANNOTATION]: stamp, [RESTARTED_AT_ANNOTATION]: restartedAt } } } },
+      };
+      try {
+        await spec.patch(clients, namespace, name, body, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      } catch (error) {
+        throw classifyApiError(error, `patch ${what}`);
+      }
+      return 'done';
+    },
+  };
+}
