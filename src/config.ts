@@ -4,11 +4,18 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_ISTIO_NAMESPACE } from './api/constants.ts';
 import { DURATION_PATTERN } from './api/schema.ts';
+import type { PlanOptions } from './cli/plan-command.ts';
 import { parseDuration } from './core/duration.ts';
 
 export const USAGE = `Usage: istio-upgrade-operator [flags]
+       istio-upgrade-operator plan -f FILE [--kubeconfig PATH] [--istio-namespace NAME] [-o text|yaml|json]
 
 Carries IstioUpgrade objects (istioupgrade.dev/v1alpha1) through the Istio canary upgrade.
+
+plan prints what the IstioUpgrade in FILE (- for stdin) would do to the cluster: the waves and their
+workloads, what is never restarted and why, what will hold the uninstall, what the uninstall removes,
+and whether the precheck would refuse it. It changes nothing. Exit code 0: it would proceed; 3: the
+precheck would refuse it; 2: bad input.
 
 Flags:
   --kubeconfig PATH                  kubeconfig to use (default: $KUBECONFIG, else the in-cluster ServiceAccount)
@@ -48,11 +55,39 @@ export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
 export type ConfigResult =
   | { readonly kind: 'run'; readonly config: Config }
+  | { readonly kind: 'plan'; readonly options: PlanOptions }
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
   | { readonly kind: 'error'; readonly message: string };
 
+function loadPlanOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ConfigResult {
+  let values;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        filename: { type: 'string', short: 'f' },
+        kubeconfig: { type: 'string' },
+        'istio-namespace': { type: 'string' },
+        output: { type: 'string', short: 'o' },
+      },
+    }).values;
+  } catch (error) {
+    return { kind: 'error', message: `plan: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  if (values.filename === undefined) return { kind: 'error', message: 'plan: -f FILE is required (the IstioUpgrade manifest, or - for stdin)' };
+  const output = values.output ?? 'text';
+  if (output !== 'text' && output !== 'yaml' && output !== 'json') return { kind: 'error', message: `plan: -o must be text, yaml or json, not "${output}"` };
+  const istioNamespace = name.safeParse(values['istio-namespace'] ?? DEFAULT_ISTIO_NAMESPACE);
+  if (!istioNamespace.success) return { kind: 'error', message: '--istio-namespace: must be a DNS label' };
+  const kubeconfig = values.kubeconfig ?? (env.KUBECONFIG === '' ? undefined : env.KUBECONFIG);
+  return { kind: 'plan', options: { file: values.filename, kubeconfig, istioNamespace: istioNamespace.data, output } };
+}
+
 export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ConfigResult {
+  if (argv[0] === 'plan') return loadPlanOptions(argv.slice(1), env);
   let values;
   try {
     values = parseArgs({

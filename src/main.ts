@@ -3,6 +3,7 @@
 // SIGTERM.
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { PlanInputError, runPlan } from './cli/plan-command.ts';
 import { USAGE, loadConfig, type Config } from './config.ts';
 import { Controller } from './controller/controller.ts';
 import { LeaderElector } from './controller/leader-election.ts';
@@ -112,6 +113,17 @@ switch (result.kind) {
   case 'error':
     process.stderr.write(`istio-upgrade-operator: ${result.message}\n\n${USAGE}`);
     process.exitCode = 2;
+    break;
+  case 'plan':
+    runPlan(result.options, (text) => process.stdout.write(text)).then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (error: unknown) => {
+        process.stderr.write(`istio-upgrade-operator plan: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = error instanceof PlanInputError ? 2 : 1;
+      },
+    );
     break;
   case 'run':
     run(result.config).catch((error: unknown) => {

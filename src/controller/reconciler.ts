@@ -46,6 +46,12 @@ export class Reconciler {
   private readonly deps: ReconcilerDeps;
   /** When each upgrade entered its current phase, for the step-duration histogram (best effort, in memory). */
   private readonly phaseSince = new Map<string, { phase: Phase; sinceMs: number }>();
+  /**
+   * The last status this replica wrote, with the resourceVersion it was based on: while the informer still
+   * serves that older object, the next pass plans from what was written, never from a status older than its
+   * own (else the same transition is planned twice: duplicate Events, clocks moved).
+   */
+  private readonly lastWritten = new Map<string, { basedOn: string; status: IstioUpgradeStatus }>();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
@@ -61,9 +67,14 @@ export class Reconciler {
     if (raw === undefined) {
       metrics.forget(name);
       this.phaseSince.delete(name);
+      this.lastWritten.delete(name);
       return { requeueAfterMs: undefined };
     }
-    const parsed = parseUpgrade(raw);
+    const cachedVersion = raw.metadata?.resourceVersion ?? '';
+    const written = this.lastWritten.get(name);
+    if (written !== undefined && written.basedOn !== cachedVersion) this.lastWritten.delete(name);
+    const current = written !== undefined && written.basedOn === cachedVersion ? { ...raw, status: written.status } : raw;
+    const parsed = parseUpgrade(current);
     if (!parsed.ok) {
       this.deps.log.error({ upgrade: name, problems: parsed.message }, 'IstioUpgrade does not match the schema; is the CRD up to date?');
       return { requeueAfterMs: undefined };
@@ -106,14 +117,15 @@ export class Reconciler {
     const eventErrors = await this.deps.events.record(upgrade.metadata, events, now);
     for (const err of eventErrors) log.warn({ err }, 'could not record an event');
     for (const event of events) log.info({ event: event.reason, type: event.type }, event.message);
-    await this.writeAndRecord(upgrade, status, log, now);
+    await this.writeAndRecord(upgrade, status, log, now, cachedVersion);
     if (failure !== undefined) throw failure;
     return { requeueAfterMs };
   }
 
-  private async writeAndRecord(upgrade: IstioUpgrade, status: IstioUpgradeStatus, log: Logger, now: Date): Promise<void> {
+  private async writeAndRecord(upgrade: IstioUpgrade, status: IstioUpgradeStatus, log: Logger, now: Date, basedOn: string): Promise<void> {
     const name = upgrade.metadata.name;
     const written = await writeStatus(this.deps.clients.custom, name, upgrade.status, status);
+    if (written !== undefined) this.lastWritten.set(name, { basedOn, status });
     this.deps.metrics.recordStatus(name, status);
     const phase = status.phase ?? 'Pending';
     const since = this.phaseSince.get(name);
@@ -122,6 +134,6 @@ export class Reconciler {
       this.deps.metrics.stepDuration.observe({ phase: since.phase }, (now.getTime() - since.sinceMs) / 1000);
       this.phaseSince.set(name, { phase, sinceMs: now.getTime() });
     }
-    if (written) log.debug({ phase, upgraded: status.upgraded }, 'status written');
+    if (written !== undefined) log.debug({ phase, upgraded: status.upgraded, resourceVersion: written }, 'status written');
   }
 }

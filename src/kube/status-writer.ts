@@ -6,20 +6,24 @@ import { API_GROUP, API_VERSION, PLURAL } from '../api/constants.ts';
 import type { IstioUpgradeStatus } from '../api/schema.ts';
 import { classifyApiError } from './api-errors.ts';
 
+/** The resourceVersion the write produced, or undefined when nothing changed (no write). */
 export async function writeStatus(
   custom: CustomObjectsApi,
   name: string,
   previous: IstioUpgradeStatus,
   next: IstioUpgradeStatus,
-): Promise<boolean> {
-  if (isDeepStrictEqual(previous, next)) return false;
+): Promise<string | undefined> {
+  if (isDeepStrictEqual(previous, next)) return undefined;
+  let written: unknown;
   try {
-    await custom.patchClusterCustomObjectStatus(
+    written = await custom.patchClusterCustomObjectStatus(
       { group: API_GROUP, version: API_VERSION, plural: PLURAL, name, body: [{ op: 'add', path: '/status', value: next }] },
       setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
     );
   } catch (error) {
     throw classifyApiError(error, `patch istioupgrades/${name}/status`);
   }
-  return true;
+  const meta = typeof written === 'object' && written !== null && 'metadata' in written ? written.metadata : undefined;
+  const resourceVersion = typeof meta === 'object' && meta !== null && 'resourceVersion' in meta ? meta.resourceVersion : undefined;
+  return typeof resourceVersion === 'string' ? resourceVersion : '';
 }

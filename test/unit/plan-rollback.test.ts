@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { IstioUpgrade, IstioUpgradeSpecInput } from '../../src/api/schema.ts';
 import { findCondition } from '../../src/core/conditions.ts';
 import { workloadOnRevision } from '../../src/core/workloads.ts';
-import { E2E_SPEC, NEW, OLD, makeUpgrade, sampleMesh } from '../support/fixtures.ts';
+import { E2E_SPEC, NEW, OLD, makeUpgrade, pod, sampleMesh } from '../support/fixtures.ts';
 import { FakeMesh, walk, type FakeMeshOptions, type WalkOptions } from '../support/fake-mesh.ts';
 
 const PROMETHEUS: Partial<IstioUpgradeSpecInput> = {
@@ -111,5 +111,72 @@ describe('rollback from every failing phase', () => {
     assert.equal(result.upgrade.status.failure?.reason, 'RollbackFailed');
     assert.match(result.upgrade.status.failure.message, /rolling back after WorkloadTimeout/);
     assert.equal(mesh.tagRevision(), OLD.revision, 'the tag went back before the rollback stalled');
+  });
+
+  it('SwitchingTag: a tag that does not take (another writer reverts it) fails with TagSwitchTimeout instead of re-applying forever', () => {
+    const mesh = new FakeMesh(sampleMesh(), { tagWritesIgnored: true });
+    const result = walk(makeUpgrade({ ...E2E_SPEC, rollout: { ...E2E_SPEC.rollout, workloadTimeout: '2m' } }), mesh);
+    assert.equal(result.upgrade.status.failure?.reason, 'TagSwitchTimeout');
+    assert.match(result.upgrade.status.failure.message, /another writer may revert it/);
+    assert.ok(mesh.tagWrites.length < 40, `${mesh.tagWrites.length} writes`);
+  });
+});
+
+describe('rollback waits instead of giving up, and says what it leaves behind', () => {
+  it('waits while the old istiod is briefly not Ready, then moves the tag back and restarts what moved', () => {
+    let downPasses = 0;
+    const reasons = new Set<string>();
+    const mesh = new FakeMesh(sampleMesh(), { stuck: new Set(['Deployment/bar/bar-b']) });
+    const result = walk(makeUpgrade(E2E_SPEC), mesh, {
+      beforePass: (_pass, upgrade, m) => {
+        // The old istiod is not Ready when the failure comes, and for the first 3 passes of the rollback.
+        if (upgrade.status.phase === 'RollingBack') {
+          downPasses += 1;
+          reasons.add(findCondition(upgrade.status.conditions ?? [], 'Ready')?.reason ?? '');
+        }
+        const ready = !(['RollingOut', 'RollingBack'].includes(upgrade.status.phase ?? '') && downPasses < 3);
+        m.observed = { ...m.observed, revisions: m.observed.revisions.map((r) => (r.revision === OLD.revision ? { ...r, ready } : r)) };
+        return undefined;
+      },
+    });
+    assert.equal(result.upgrade.status.phase, 'RolledBack', result.phases.join(' > '));
+    assert.ok(reasons.has('WaitingForOldRevision'), [...reasons].join(', '));
+    assert.equal(mesh.tagRevision(), OLD.revision);
+  });
+
+  it('gives up with RollbackFailed only after workloadTimeout', () => {
+    const mesh = new FakeMesh(sampleMesh(), { stuck: new Set(['Deployment/bar/bar-b']) });
+    const result = walk(makeUpgrade(E2E_SPEC), mesh, {
+      beforePass: (_pass, upgrade, m) => {
+        if (['RollingOut', 'RollingBack'].includes(upgrade.status.phase ?? '')) m.observed = { ...m.observed, revisions: m.observed.revisions.map((r) => (r.revision === OLD.revision ? { ...r, ready: false } : r)) };
+        return undefined;
+      },
+    });
+    assert.equal(result.upgrade.status.failure?.reason, 'RollbackFailed');
+    assert.match(result.upgrade.status.failure.message, /cannot point tag "default" back at 1-30-4 within 10m/);
+  });
+
+  it('lists pods on the new revision that it does not restart (Jobs, bare pods)', () => {
+    const mesh = new FakeMesh(sampleMesh(), { stuck: new Set(['Deployment/qux/qux-b']) });
+    const result = walk(makeUpgrade(E2E_SPEC), mesh, {
+      beforePass: (_pass, upgrade, m) => {
+        // A bare pod created while the tag pointed at the new revision got the new proxy.
+        if (upgrade.status.phase === 'RollingOut' && !m.observed.otherPods.some((p) => p.name === 'debug')) {
+          m.observed = { ...m.observed, otherPods: [...m.observed.otherPods, pod('bar', 'debug', NEW.revision)] };
+        }
+        return undefined;
+      },
+    });
+    assert.equal(result.upgrade.status.phase, 'RolledBack');
+    assert.deepEqual(result.upgrade.status.rollback?.notMovedBack, ['bar/debug (bare pod)']);
+  });
+
+  it('with removeNewRevision, uninstalls the canary revision once nothing uses it', () => {
+    const mesh = new FakeMesh(sampleMesh(), { stuck: new Set(['Deployment/bar/bar-b']) });
+    const result = walk(makeUpgrade({ ...E2E_SPEC, rollback: { removeNewRevision: true } }), mesh);
+    assert.equal(result.upgrade.status.phase, 'RolledBack', result.phases.join(' > '));
+    assert.ok(mesh.observed.jobs.some((j) => j.name.includes('-uninstall-new-')));
+    assert.ok(!mesh.observed.revisions.some((r) => r.revision === NEW.revision));
+    assert.ok(mesh.observed.revisions.some((r) => r.revision === OLD.revision));
   });
 });
