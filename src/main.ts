@@ -37,7 +37,7 @@ async function run(config: Config): Promise<void> {
   log.info({ version: version(), kubernetesVersion, namespace: config.namespace, leaderElect: config.leaderElect }, 'starting');
 
   const queue = new WorkQueue();
-  const informers = new InformerSet(clients, config.istioNamespace, (change) => {
+  const informers = new InformerSet(clients, config.istioNamespace, log, (change) => {
     controller.onChange(change);
   });
   const installer = { namespace: config.namespace, serviceAccount: config.installerServiceAccount, activeDeadlineSeconds: Math.round(config.installerTimeoutMs / 1000) };
@@ -51,6 +51,7 @@ async function run(config: Config): Promise<void> {
     metrics,
     log,
     clock: () => new Date(),
+    stillLeading: () => elector?.holdsLease() ?? true,
   });
   const controller = new Controller({ informers, queue, reconciler, metrics, log, resyncMs: config.resyncMs });
   const elector = config.leaderElect

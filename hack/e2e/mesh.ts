@@ -2,7 +2,9 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { DEFAULT_ISTIO_NAMESPACE as ISTIO_NAMESPACE, ISTIO_REV_LABEL, ISTIO_TAG_LABEL, SIDECAR_STATUS_ANNOTATION } from '../../src/api/constants.ts';
 import { injectedRevision } from '../../src/kube/to-observed.ts';
-import { exists, ignoreNotFound, istioctl, kubectl, waitFor, type Kube } from './kube.ts';
+import { deleteNamespaces, removeTags, shapeNamespaces, uninstallNonRevisioned } from './control-plane.ts';
+import { exists, istioctl, kubectl, waitFor, type Kube } from './kube.ts';
+import { deployment } from './workloads.ts';
 
 export const APP_NAMESPACES = ['foo', 'bar', 'baz', 'qux'] as const;
 export const GATEWAY = { namespace: 'istio-ingress', name: 'istio-ingressgateway' } as const;
@@ -16,19 +18,6 @@ export const SAMPLE_WORKLOADS = [
 ];
 
 const tolerateAll = [{ operator: 'Exists' }];
-
-function deployment(namespace: string, name: string, replicas: number) {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { tolerations: tolerateAll, containers: [{ name: 'app', image: 'registry.example/app:1' }] } },
-    },
-  };
-}
 
 /** The objects of the sample mesh, as one kubectl-apply-able list. */
 export function sampleMeshObjects(): object[] {
@@ -50,7 +39,7 @@ export function sampleMeshObjects(): object[] {
         },
       },
     },
-    ...APP_NAMESPACES.flatMap((ns) => [deployment(ns, `${ns}-web`, 1), deployment(ns, `${ns}-api`, 2)]),
+    ...APP_NAMESPACES.flatMap((ns) => [deployment(ns, `${ns}-web`), deployment(ns, `${ns}-api`, { replicas: 2 })]),
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'baz-db', namespace: 'baz' }, spec: { clusterIP: 'None', selector: { app: 'baz-db' }, ports: [{ port: 5432 }] } },
     {
       apiVersion: 'apps/v1',
@@ -115,11 +104,7 @@ export async function setTag(kube: Kube, version: string, revision: string, tag 
 }
 
 export async function deleteSampleMesh(kube: Kube): Promise<void> {
-  for (const name of MESH_NAMESPACES) await ignoreNotFound(() => kube.core.deleteNamespace({ name }));
-  await waitFor('sample namespaces deleted', async () => {
-    for (const name of MESH_NAMESPACES) if (await exists(() => kube.core.readNamespace({ name }))) return false;
-    return true;
-  }, 180_000, 1000);
+  await deleteNamespaces(kube, MESH_NAMESPACES);
 }
 
 export function podRevision(pod: V1Pod): string | undefined {
@@ -154,9 +139,12 @@ export async function waitForMeshOn(kube: Kube, revision: string, timeoutMs = 18
 /** The mesh on the old revision: only it installed, the tag on it, the sample workloads fresh. */
 export async function resetMesh(kube: Kube): Promise<void> {
   const { istioOld, istioOldRevision, istioNew, istioNewRevision } = kube.info.versions;
-  await deleteSampleMesh(kube);
+  await deleteNamespaces(kube, [...MESH_NAMESPACES, ...(await shapeNamespaces(kube))]);
   await kubectl(kube, ['create', 'namespace', ISTIO_NAMESPACE]).catch(() => undefined);
+  // A scenario may have left another control-plane shape: extra tags, a non-revisioned istiod.
+  await removeTags(kube, ['default']);
   await installRevision(kube, istioOld, istioOldRevision);
+  await uninstallNonRevisioned(kube, istioOld);
   await setTag(kube, istioOld, istioOldRevision);
   if (await revisionInstalled(kube, istioNewRevision)) await uninstallRevision(kube, istioNew, istioNewRevision);
   await applyObjects(kube, sampleMeshObjects());

@@ -118,3 +118,15 @@ export class OperatorProcess {
     return response.text();
   }
 }
+
+/** Runs `istio-upgrade-operator plan -f -` on a manifest, as a user would before applying it. */
+export async function runPlanCommand(kube: Kube, manifest: object, output: 'text' | 'yaml' | 'json' = 'text'): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, 'plan', '-f', '-', `--kubeconfig=${kube.info.kubeconfigPath}`, '-o', output], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(yaml.dump(manifest));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stdout, stderr };
+}

@@ -45,8 +45,13 @@ export class LeaderElector {
     this.clock = clock;
   }
 
-  isLeader(): boolean {
-    return this.leading;
+  /**
+   * Whether this replica may act now: it leads and renewed the lease within the renew deadline, which is
+   * shorter than the lease duration, so a leader cut off from the API server stops before anyone else can
+   * acquire the lease.
+   */
+  holdsLease(): boolean {
+    return this.leading && this.clock() - this.lastRenewMs < this.settings.renewDeadlineMs;
   }
 
   /** Runs until stop(); calls back on every change of leadership. */

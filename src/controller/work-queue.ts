@@ -7,20 +7,39 @@ export interface BackoffSettings {
   readonly maxMs: number;
 }
 
+/** Time and timers, injected so that tests drive them instead of the wall clock. */
+export interface Scheduler {
+  now(): number;
+  after(delayMs: number, fn: () => void): { cancel(): void };
+}
+
+export const realScheduler: Scheduler = {
+  now: () => Date.now(),
+  after: (delayMs, fn) => {
+    const timer = setTimeout(fn, delayMs);
+    timer.unref();
+    return {
+      cancel: () => {
+        clearTimeout(timer);
+      },
+    };
+  },
+};
+
 export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
-  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly timers = new Map<string, { at: number; timer: { cancel(): void } }>();
   private readonly failures = new Map<string, number>();
   private waiters: (() => void)[] = [];
   private shuttingDown = false;
   private readonly backoff: BackoffSettings;
-  private readonly clock: () => number;
+  private readonly scheduler: Scheduler;
 
-  constructor(backoff: BackoffSettings = { baseMs: 1_000, maxMs: 300_000 }, clock: () => number = Date.now) {
+  constructor(backoff: BackoffSettings = { baseMs: 1_000, maxMs: 300_000 }, scheduler: Scheduler = realScheduler) {
     this.backoff = backoff;
-    this.clock = clock;
+    this.scheduler = scheduler;
   }
 
   add(key: string): void {
@@ -39,15 +58,14 @@ export class WorkQueue {
       this.add(key);
       return;
     }
-    const at = this.clock() + delayMs;
+    const at = this.scheduler.now() + delayMs;
     const pending = this.timers.get(key);
     if (pending !== undefined && pending.at <= at) return;
-    if (pending !== undefined) clearTimeout(pending.timer);
-    const timer = setTimeout(() => {
+    pending?.timer.cancel();
+    const timer = this.scheduler.after(delayMs, () => {
       this.timers.delete(key);
       this.add(key);
-    }, delayMs);
-    timer.unref();
+    });
     this.timers.set(key, { at, timer });
   }
 
@@ -92,7 +110,7 @@ export class WorkQueue {
 
   shutDown(): void {
     this.shuttingDown = true;
-    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    for (const { timer } of this.timers.values()) timer.cancel();
     this.timers.clear();
     this.wake();
   }

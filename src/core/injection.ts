@@ -80,8 +80,10 @@ export function injectingConfigs(webhooks: readonly WebhookConfiguration[], name
   });
 }
 
-/** Selectors that never match, as `istioctl tag set default` writes them to deactivate the non-revisioned injector. */
-export const NEVER_MATCH = { matchExpressions: [{ key: 'istio.io/deactivated', operator: 'In' as const, values: ['never-match'] }] };
+const DEACTIVATED_LABEL = 'istio.io/deactivated';
+
+/** Selectors that never match, as `istioctl tag set default` writes them (istioctl/pkg/util NeverMatch). */
+export const NEVER_MATCH = { matchLabels: { [DEACTIVATED_LABEL]: 'never-match' } };
 
 /** A copy of an injector configuration whose injector entries can never match (what deactivation leaves). */
 export function deactivated(config: WebhookConfiguration): WebhookConfiguration {
@@ -94,5 +96,7 @@ export function deactivated(config: WebhookConfiguration): WebhookConfiguration 
 /** True when none of the configuration's injector entries can match anything (deactivated by a default tag). */
 export function isDeactivated(config: WebhookConfiguration): boolean {
   const injectors = config.webhooks.filter(isInjectorEntry);
-  return injectors.length > 0 && injectors.every((e) => (e.namespaceSelector?.matchExpressions ?? []).some((r) => r.key === 'istio.io/deactivated'));
+  const deactivates = (selector: WebhookEntry['namespaceSelector']) =>
+    selector?.matchLabels?.[DEACTIVATED_LABEL] !== undefined || (selector?.matchExpressions ?? []).some((r) => r.key === DEACTIVATED_LABEL);
+  return injectors.length > 0 && injectors.every((e) => deactivates(e.namespaceSelector) || deactivates(e.objectSelector));
 }

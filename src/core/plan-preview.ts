@@ -1,11 +1,12 @@
 // "What will this do to my mesh?": the waves with their namespaces and workload counts, what is never restarted
 // and why, what will hold the uninstall, and what the uninstall removes. Written to status.plan at the precheck
 // (before the first action) and printed by `istio-upgrade-operator plan` for a manifest, from the same code.
-import { ISTIO_REV_LABEL } from '../api/constants.ts';
+import { ISTIO_REV_LABEL, UPGRADE_LABEL } from '../api/constants.ts';
 import { MAX_LISTED, type PlanItem, type UpgradePlan } from '../api/schema.ts';
 import type { Draft } from './draft.ts';
 import { referencesTo, removals } from './inventory.ts';
 import { resolvePrecheckContext, runPrechecks, type Finding } from './prechecks/index.ts';
+import { isControlPlane } from './scope.ts';
 import { DEFAULT_VALIDATOR_NAME } from './tag-webhook.ts';
 import { resolveWaves, waveTag } from './waves.ts';
 
@@ -60,8 +61,11 @@ export function previewPlan(draft: Draft): PlanPreview {
     return { name: wave.name, tag, namespaces: bounded(namespaces), namespaceCount: namespaces.length, workloads };
   });
   const skipped: PlanItem[] = [
-    ...view.workloads.flatMap(({ workload, scope }) => (scope.move || scope.reason === 'GatewayApiManaged' ? [] : [{ kind: workload.kind, name: `${workload.namespace}/${workload.name}`, reason: scope.reason, message: scope.detail }])),
-    ...view.otherPods.map(({ pod, scope }) => ({ kind: 'Pod', name: `${pod.namespace}/${pod.name}`, reason: scope.reason, message: scope.detail })),
+    ...view.workloads.flatMap(({ workload, scope }) =>
+      scope.move || scope.reason === 'GatewayApiManaged' || isControlPlane(workload, observed.istioNamespace) ? [] : [{ kind: workload.kind, name: `${workload.namespace}/${workload.name}`, reason: scope.reason, message: scope.detail }],
+    ),
+    // The operator's own installer Job pods are not part of the mesh.
+    ...view.otherPods.filter(({ pod }) => pod.labels[UPGRADE_LABEL] === undefined).map(({ pod, scope }) => ({ kind: 'Pod', name: `${pod.namespace}/${pod.name}`, reason: scope.reason, message: scope.detail })),
   ].sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`));
   const from = resolution.ok ? resolution.context.from : draft.fromRevision;
   const blocking = from === undefined ? [] : blockers(draft, from);

@@ -55,6 +55,11 @@ export interface ScopeContext {
 /** Label on Deployments that istiod's Gateway API controller renders (gateways and waypoints). */
 export const GATEWAY_API_MANAGED_LABEL = 'gateway.istio.io/managed';
 
+/** istiod itself (and its pods) is the control plane, not a workload of the mesh. */
+export function isControlPlane(w: Pick<WorkloadState, 'labels' | 'namespace'>, istioNamespace: string): boolean {
+  return w.namespace === istioNamespace && w.labels.app === 'istiod';
+}
+
 export function namespaceMap(namespaces: readonly NamespaceState[]): Map<string, Labels> {
   return new Map(namespaces.map((n) => [n.name, n.labels]));
 }

@@ -1,5 +1,6 @@
-// Kubernetes versions each Istio minor is supported on (istio.io supportStatus.yml, k8sVersions). Unknown minors
-// produce a warning, not a failure: the table cannot know releases newer than this operator.
+// Kubernetes versions each Istio minor is supported on (istio.io data/compatibility/supportStatus.yml, k8sVersions;
+// release announcements where the table has no row). Unknown minors produce a warning in the plan, not a failure:
+// the table cannot know releases newer than this operator.
 
 export interface KubernetesRange {
   readonly minMinor: number;
@@ -7,7 +8,7 @@ export interface KubernetesRange {
 }
 
 export const ISTIO_KUBERNETES_SUPPORT: Readonly<Record<string, KubernetesRange>> = {
-  '1.22': { minMinor: 26, maxMinor: 29 },
+  '1.22': { minMinor: 27, maxMinor: 30 },
   '1.23': { minMinor: 27, maxMinor: 30 },
   '1.24': { minMinor: 28, maxMinor: 31 },
   '1.25': { minMinor: 29, maxMinor: 32 },
@@ -16,6 +17,8 @@ export const ISTIO_KUBERNETES_SUPPORT: Readonly<Record<string, KubernetesRange>>
   '1.28': { minMinor: 30, maxMinor: 34 },
   '1.29': { minMinor: 31, maxMinor: 35 },
   '1.30': { minMinor: 32, maxMinor: 36 },
+  // 1.31: its release announcement (istioctl's MinK8SVersion is 32).
+  '1.31': { minMinor: 32, maxMinor: 36 },
 };
 
 export type SupportVerdict =

@@ -43,5 +43,13 @@ export function classifyApiError(error: unknown, what: string): Error {
     return new StalledError('Forbidden', `not allowed to ${what}: ${message}. Grant it in the operator's ClusterRole (deploy/rbac)`);
   }
   if (code === 422 || code === 400) return new StalledError('Invalid', `the API server rejected "${what}": ${message}`);
-  return new TransientError(`${what} failed${code === undefined ? '' : ` (HTTP ${code})`}: ${message}`, { cause: error });
+  return new TransientError(`${what} failed${code === undefined ? '' : ` (HTTP ${code})`}: ${message}`, { cause: error, retryAfterMs: code === 429 ? retryAfterMs(error) : undefined });
+}
+
+/** The Retry-After of a 429 (seconds), in milliseconds, when the server sent one. */
+export function retryAfterMs(error: unknown): number | undefined {
+  const headers = typeof error === 'object' && error !== null && 'headers' in error && typeof error.headers === 'object' && error.headers !== null ? error.headers : undefined;
+  const entry = headers === undefined ? undefined : Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after');
+  const seconds = Number(entry?.[1]);
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, 300) * 1000 : undefined;
 }

@@ -1,6 +1,7 @@
 // The informers behind ObservedState. Each keeps a reduced copy of what the planner reads and reports every
 // change; they come back by themselves after watch cuts and API errors (informer.ts).
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 import { API_GROUP, API_VERSION, ISTIO_REV_LABEL, PLURAL } from '../api/constants.ts';
 import type { NamespaceState, ServiceState, WebhookConfiguration } from '../core/observed.ts';
 import type { KubeClients } from './clients.ts';
@@ -52,7 +53,7 @@ export class InformerSet {
   readonly caches: Caches;
   private readonly informers: ManagedInformer[] = [];
 
-  constructor(clients: KubeClients, istioNamespace: string, onChange: (change: Change) => void) {
+  constructor(clients: KubeClients, istioNamespace: string, log: Logger, onChange: (change: Change) => void) {
     const { config, core, apps, batch, admission, custom } = clients;
     const add = <T extends KubernetesObject, S>(
       name: string,
@@ -62,7 +63,19 @@ export class InformerSet {
       change: (event: InformerEvent, object: S) => Change,
       labelSelector?: string,
     ): Informer<T, S> => {
-      const informer = new Informer<T, S>(config, { name, path, list, transform, labelSelector, onEvent: (event, object) => { onChange(change(event, object)); } });
+      const informer = new Informer<T, S>(config, {
+        name,
+        path,
+        list,
+        transform,
+        labelSelector,
+        onEvent: (event, object) => {
+          onChange(change(event, object));
+        },
+        onFailure: (error, retryInMs) => {
+          log.warn({ informer: name, err: error, retryInMs }, 'watch failed; restarting informer');
+        },
+      });
       this.informers.push(informer);
       return informer;
     };
@@ -70,9 +83,15 @@ export class InformerSet {
     const clusterScoped = (resource: string) => (): Change => ({ kind: 'cluster', resource });
 
     const workloads = Object.values(WORKLOADS).map((adapter) =>
-      adapter.watch(clients, (_event, w: WorkloadFacts) => {
-        onChange({ kind: 'namespaced', resource: adapter.resource, namespace: w.namespace });
-      }),
+      adapter.watch(
+        clients,
+        (_event, w: WorkloadFacts) => {
+          onChange({ kind: 'namespaced', resource: adapter.resource, namespace: w.namespace });
+        },
+        (error, retryInMs) => {
+          log.warn({ informer: adapter.resource, err: error, retryInMs }, 'watch failed; restarting informer');
+        },
+      ),
     );
     for (const source of workloads) if (source.informer !== undefined) this.informers.push(source.informer);
 

@@ -21,6 +21,8 @@ export interface InformerOptions<T extends KubernetesObject, S> {
   list(): Promise<ListResult<T>>;
   transform(object: T): S;
   onEvent(event: InformerEvent, object: S): void;
+  /** Called when a list or watch failed and is retried after `retryInMs`. */
+  onFailure?(error: unknown, retryInMs: number): void;
   readonly backoff?: { readonly minMs: number; readonly maxMs: number };
   /**
    * How long list/watch may keep failing before the cache counts as down. A watch cut that is resumed within
@@ -151,6 +153,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
     this.failures += 1;
     // Full jitter, so replicas (and informers) that failed together do not retry together.
     const delay = Math.max(minMs, Math.round(Math.random() * ceiling));
+    this.options.onFailure?.(error, delay);
     this.timer = setTimeout(() => void action(), delay);
     this.timer.unref();
   }

@@ -4,7 +4,7 @@ import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kuberne
 import { isDeepStrictEqual } from 'node:util';
 import { API_GROUP, API_VERSION, PLURAL } from '../api/constants.ts';
 import type { IstioUpgradeStatus } from '../api/schema.ts';
-import { classifyApiError } from './api-errors.ts';
+import { classifyApiError, statusCodeOf } from './api-errors.ts';
 
 /** The resourceVersion the write produced, or undefined when nothing changed (no write). */
 export async function writeStatus(
@@ -14,12 +14,21 @@ export async function writeStatus(
   next: IstioUpgradeStatus,
 ): Promise<string | undefined> {
   if (isDeepStrictEqual(previous, next)) return undefined;
-  let written: unknown;
-  try {
-    written = await custom.patchClusterCustomObjectStatus(
+  const patch = () =>
+    custom.patchClusterCustomObjectStatus(
       { group: API_GROUP, version: API_VERSION, plural: PLURAL, name, body: [{ op: 'add', path: '/status', value: next }] },
       setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
     );
+  let written: unknown;
+  try {
+    try {
+      written = await patch();
+    } catch (error) {
+      if (statusCodeOf(error) !== 409) throw error;
+      // A conflict: re-read (the object may be gone) and retry once; a second conflict backs off.
+      await custom.getClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: PLURAL, name });
+      written = await patch();
+    }
   } catch (error) {
     throw classifyApiError(error, `patch istioupgrades/${name}/status`);
   }

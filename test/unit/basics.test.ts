@@ -88,7 +88,9 @@ describe('installer Jobs', () => {
     const name = installerJobName('a'.repeat(80), '0f8fad5b-d9cb-469f-a165-70867728950e', 'uninstall');
     assert.ok(name.length <= 63);
     assert.match(name, /^a+-uninstall-0f8fad5b$/);
-    assert.equal(installerJobName('x', 'u-1', 'install'), installerJobName('x', 'u-1', 'install'));
+    // Deterministic: the same upgrade and purpose always name the same Job (a resumed operator finds it).
+    assert.equal(installerJobName('x', '0f8fad5b-d9cb', 'install'), 'x-install-0f8fad5b');
+    assert.notEqual(installerJobName('x', '0f8fad5b-d9cb', 'install'), installerJobName('x', '1a2b3c4d-d9cb', 'install'));
   });
   it('run the right istioctl commands with the image of the target version', () => {
     const meta = { name: 'up', uid: 'abc' };

@@ -1,6 +1,30 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WorkQueue } from '../../src/controller/work-queue.ts';
+import { WorkQueue, type Scheduler } from '../../src/controller/work-queue.ts';
+
+/** A scheduler the test drives: time moves only when advance() is called. */
+class ManualScheduler implements Scheduler {
+  private time = 0;
+  private pending: { at: number; fn: () => void; cancelled: boolean }[] = [];
+  now(): number {
+    return this.time;
+  }
+  after(delayMs: number, fn: () => void): { cancel(): void } {
+    const entry = { at: this.time + delayMs, fn, cancelled: false };
+    this.pending.push(entry);
+    return {
+      cancel: () => {
+        entry.cancelled = true;
+      },
+    };
+  }
+  advance(ms: number): void {
+    this.time += ms;
+    const due = this.pending.filter((p) => p.at <= this.time && !p.cancelled);
+    this.pending = this.pending.filter((p) => p.at > this.time && !p.cancelled);
+    for (const entry of due) entry.fn();
+  }
+}
 
 describe('work queue', () => {
   it('de-duplicates keys and hands them out in order', async () => {
@@ -28,14 +52,30 @@ describe('work queue', () => {
     assert.equal(q.length(), 0);
   });
 
-  it('delays adds; the earliest pending delay wins', async () => {
-    const q = new WorkQueue();
+  it('delays adds; the earliest pending delay wins', () => {
+    const clock = new ManualScheduler();
+    const q = new WorkQueue(undefined, clock);
     q.addAfter('a', 200);
     q.addAfter('a', 20);
-    const started = Date.now();
-    assert.equal(await q.get(), 'a');
-    const waited = Date.now() - started;
-    assert.ok(waited >= 15 && waited < 190, `waited ${waited}ms`);
+    clock.advance(19);
+    assert.equal(q.length(), 0, 'not before its delay');
+    clock.advance(1);
+    assert.equal(q.length(), 1, 'at 20 ms');
+    clock.advance(500);
+    assert.equal(q.length(), 1, 'the later delay was dropped, not added again');
+  });
+
+  it('a later delay does not postpone an earlier one; shut down cancels pending delays', () => {
+    const clock = new ManualScheduler();
+    const q = new WorkQueue(undefined, clock);
+    q.addAfter('a', 50);
+    q.addAfter('a', 500);
+    clock.advance(50);
+    assert.equal(q.length(), 1);
+    q.addAfter('b', 10);
+    q.shutDown();
+    clock.advance(100);
+    assert.equal(q.length(), 1, 'b was never added');
   });
 
   it('backs off exponentially per key, until forgotten', () => {

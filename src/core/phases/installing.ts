@@ -15,6 +15,7 @@ function prepareDefaultTag(draft: Draft): StepOutcome | undefined {
   if (preparation !== undefined) {
     const message = `creating tag "${DEFAULT_TAG}" on the non-revisioned control plane (revision ${DEFAULT_REVISION}) before installing, so the install changes no injection`;
     draft.setCondition('RevisionInstalled', 'False', 'PreparingTag', message);
+    draft.event('Normal', 'PreparingTag', message);
     return working('PreparingTag', message, [
       { type: 'applyTagWebhook', tag: DEFAULT_TAG, revision: DEFAULT_REVISION, webhook: preparation.webhook },
       { type: 'deactivateInjector', name: preparation.injector.name },

@@ -45,7 +45,7 @@ export interface WorkloadAdapter {
   readonly kind: WorkloadKind;
   readonly resource: string;
   /** An informer over every namespace, reporting every change. */
-  watch(clients: KubeClients, onEvent: (event: InformerEvent, workload: WorkloadFacts) => void): WorkloadSource;
+  watch(clients: KubeClients, onEvent: (event: InformerEvent, workload: WorkloadFacts) => void, onFailure: (error: unknown, retryInMs: number) => void): WorkloadSource;
   /** One list, for commands that look once. */
   snapshot(clients: KubeClients): Promise<WorkloadSource>;
   /** `kubectl rollout restart`, conditional on the resourceVersion read, and skipped when already stamped. */
@@ -81,13 +81,14 @@ export function defineWorkloadKind<T extends WorkloadObject>(spec: WorkloadKindS
   return {
     kind: spec.kind,
     resource: spec.resource,
-    watch(clients, onEvent) {
+    watch(clients, onEvent, onFailure) {
       const informer = new Informer<T, WorkloadFacts>(clients.config, {
         name: spec.resource,
         path: spec.path,
         list: () => spec.list(clients),
         transform: (o) => toWorkloadFacts(spec, o),
         onEvent,
+        onFailure,
       });
       return { kind: spec.kind, informer, facts: (namespace) => informer.list(namespace) };
     },

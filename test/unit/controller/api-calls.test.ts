@@ -1,0 +1,233 @@
+// Which API calls each action, the status write and one reconcile pass make, in which order, and how API
+// errors are classified: against a recording fake client (sample-controller's expectActions style).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import type { V1Deployment, V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
+import { IstioUpgradeSchema } from '../../../src/api/schema.ts';
+import { Reconciler, NotLeaderError } from '../../../src/controller/reconciler.ts';
+import type { Action } from '../../../src/core/actions.ts';
+import { StalledError, TransientError, WaitingError } from '../../../src/core/errors.ts';
+import type { RawUpgrade } from '../../../src/kube/caches.ts';
+import { EventRecorder } from '../../../src/kube/events.ts';
+import { execute, type ExecutionOutcome } from '../../../src/kube/execute.ts';
+import { writeStatus } from '../../../src/kube/status-writer.ts';
+import { OperatorMetrics } from '../../../src/runtime/metrics.ts';
+import { memoryCaches } from '../../support/memory-caches.ts';
+import { RecordingClients, apiError } from '../../support/recording-clients.ts';
+import { tagWebhook as tagFixture } from '../../support/fixtures.ts';
+
+const installer = { namespace: 'istio-upgrade-operator', serviceAccount: 'istio-upgrade-installer', activeDeadlineSeconds: 600 };
+const owner = { name: 'up', uid: 'uid-1' };
+const MERGE = 'application/merge-patch+json';
+const APPLY = 'application/apply-patch+yaml';
+
+async function run(action: Action, setup: (c: RecordingClients) => void = () => undefined): Promise<{ outcome: ExecutionOutcome | Error; trace: string[]; clients: RecordingClients }> {
+  const clients = new RecordingClients();
+  setup(clients);
+  let outcome: ExecutionOutcome | Error;
+  try {
+    outcome = await execute({ clients: clients.clients, installer, owner }, action);
+  } catch (error) {
+    outcome = error instanceof Error ? error : new Error(String(error));
+  }
+  return { outcome, trace: clients.trace(), clients };
+}
+
+const restart: Action = { type: 'restartWorkload', kind: 'Deployment', namespace: 'bar', name: 'api', stamp: 'uid-1/1-31-0', restartedAt: '2026-11-30T10:00:00Z' };
+
+describe('actions: the API calls each makes, idempotently', () => {
+  it('restart: read, then a merge patch conditional on the resourceVersion read', async () => {
+    const { outcome, trace, clients } = await run(restart, (c) => c.on('apps.readNamespacedDeployment', () => ({ metadata: { resourceVersion: '42' }, spec: { template: {} } })));
+    assert.equal(outcome, 'done');
+    assert.deepEqual(trace, ['apps.readNamespacedDeployment bar/api', 'apps.patchNamespacedDeployment bar/api']);
+    const patch = clients.calls[1];
+    assert.equal(patch?.contentType, MERGE);
+    assert.deepEqual(patch.args.body, { metadata: { resourceVersion: '42' }, spec: { template: { metadata: { annotations: { 'istioupgrade.dev/restarted-for': 'uid-1/1-31-0', 'kubectl.kubernetes.io/restartedAt': '2026-11-30T10:00:00Z' } } } } });
+  });
+
+  it('restart of a workload already stamped: only the read', async () => {
+    const { outcome, trace } = await run(restart, (c) => c.on('apps.readNamespacedDeployment', () => ({ metadata: { resourceVersion: '42' }, spec: { template: { metadata: { annotations: { 'istioupgrade.dev/restarted-for': 'uid-1/1-31-0' } } } } })));
+    assert.equal(outcome, 'skipped');
+    assert.deepEqual(trace, ['apps.readNamespacedDeployment bar/api']);
+  });
+
+  it('restart of an OnDelete DaemonSet goes through its own adapter', async () => {
+    const { trace } = await run({ ...restart, kind: 'DaemonSet' }, (c) => c.on('apps.readNamespacedDaemonSet', () => ({ metadata: { resourceVersion: '7' }, spec: { template: {} } })));
+    assert.deepEqual(trace, ['apps.readNamespacedDaemonSet bar/api', 'apps.patchNamespacedDaemonSet bar/api']);
+  });
+
+  const errors: [string, number, string][] = [
+    ['403 needs a person: Stalled Forbidden', 403, 'StalledError:Forbidden'],
+    ['422 is Stalled Invalid', 422, 'StalledError:Invalid'],
+    ['409 on the conditional patch: transient (the next pass decides again)', 409, 'TransientError'],
+    ['500: transient', 500, 'TransientError'],
+  ];
+  for (const [name, code, expected] of errors) {
+    it(`restart, patch answered ${name}`, async () => {
+      const { outcome } = await run(restart, (c) =>
+        c.on('apps.readNamespacedDeployment', () => ({ metadata: { resourceVersion: '1' }, spec: { template: {} } })).on('apps.patchNamespacedDeployment', () => {
+          throw apiError(code);
+        }),
+      );
+      assert.ok(outcome instanceof Error);
+      assert.equal(outcome instanceof StalledError ? `StalledError:${outcome.reason}` : outcome.name, expected);
+    });
+  }
+
+  it('429 with Retry-After backs off at least that long', async () => {
+    const { outcome } = await run(restart, (c) =>
+      c.on('apps.readNamespacedDeployment', () => {
+        throw Object.assign(apiError(429), { headers: { 'retry-after': '7' } });
+      }),
+    );
+    assert.ok(outcome instanceof TransientError);
+    assert.equal(outcome.retryAfterMs, 7000);
+  });
+
+  const evictions: [string, (() => unknown) | undefined, ExecutionOutcome][] = [
+    ['evicted', undefined, 'done'],
+    ['refused by a PodDisruptionBudget (429): try again next pass', () => { throw apiError(429); }, 'refused'],
+    ['already gone (404)', () => { throw apiError(404); }, 'skipped'],
+  ];
+  for (const [name, answer, expected] of evictions) {
+    it(`evict a pod: ${name}`, async () => {
+      const { outcome, trace } = await run({ type: 'evictPod', namespace: 'foo', name: 'agent-0' }, (c) => {
+        if (answer !== undefined) c.on('core.createNamespacedPodEviction', answer);
+      });
+      assert.equal(outcome, expected);
+      assert.deepEqual(trace, ['core.createNamespacedPodEviction foo/agent-0']);
+    });
+  }
+
+  it('installer Job: the overlay ConfigMap first, then the Job; an existing Job is done already', async () => {
+    const job: Action = { type: 'runInstallerJob', purpose: 'install', jobName: 'up-install-1', image: 'i', args: ['install'], overlay: { spec: {} } };
+    const { outcome, trace } = await run(job, (c) => c.on('batch.createNamespacedJob', () => { throw apiError(409); }));
+    assert.equal(outcome, 'skipped');
+    assert.deepEqual(trace, ['core.createNamespacedConfigMap istio-upgrade-operator/', 'batch.createNamespacedJob istio-upgrade-operator/']);
+  });
+
+  it('tag webhook: Service, then injector, then validator, each server-side applied', async () => {
+    const fixture = tagFixture('default', '1-31-0');
+    const { buildTagWebhook } = await import('../../../src/core/tag-webhook.ts');
+    const { injectorWebhook } = await import('../../support/fixtures.ts');
+    const built = buildTagWebhook({ tag: 'default', revision: '1-31-0', istioNamespace: 'istio-system', canonical: injectorWebhook('1-31-0'), existingValidator: undefined, autoInject: false });
+    assert.ok(built.ok && fixture.name === 'istio-revision-tag-default');
+    const { trace, clients } = await run({ type: 'applyTagWebhook', tag: 'default', revision: '1-31-0', webhook: built.webhook });
+    assert.deepEqual(trace, ['core.patchNamespacedService istio-system/istiod-revision-tag-default', 'admission.patchMutatingWebhookConfiguration istio-revision-tag-default', 'admission.patchValidatingWebhookConfiguration istiod-default-validator']);
+    assert.ok(clients.calls.every((c) => c.contentType === APPLY && c.args.fieldManager === 'istio-upgrade-operator' && c.args.force === true));
+  });
+
+  it('deactivate the non-revisioned injector: read, then replace with never-matching selectors; once only', async () => {
+    const live = { metadata: { name: 'istio-sidecar-injector', resourceVersion: '9' }, webhooks: [{ name: 'rev.namespace.sidecar-injector.istio.io', clientConfig: {}, namespaceSelector: { matchLabels: { a: 'b' } } }] };
+    const first = await run({ type: 'deactivateInjector', name: 'istio-sidecar-injector' }, (c) => c.on('admission.readMutatingWebhookConfiguration', () => structuredClone(live)));
+    assert.deepEqual(first.trace, ['admission.readMutatingWebhookConfiguration istio-sidecar-injector', 'admission.replaceMutatingWebhookConfiguration istio-sidecar-injector']);
+    const body = first.clients.calls[1]?.args.body as V1MutatingWebhookConfiguration;
+    assert.deepEqual(body.webhooks?.[0]?.namespaceSelector, { matchLabels: { 'istio.io/deactivated': 'never-match' } });
+    assert.equal(body.metadata?.resourceVersion, '9', 'the replace is conditional');
+    const again = await run({ type: 'deactivateInjector', name: 'istio-sidecar-injector' }, (c) => c.on('admission.readMutatingWebhookConfiguration', () => body));
+    assert.equal(again.outcome, 'skipped');
+    assert.equal(again.trace.length, 1);
+  });
+
+  it('label a namespace: one merge patch', async () => {
+    const { trace, clients } = await run({ type: 'labelNamespace', name: 'pinned', labels: { 'istio.io/rev': 'default' } });
+    assert.deepEqual(trace, ['core.patchNamespace pinned']);
+    assert.equal(clients.calls[0]?.contentType, MERGE);
+  });
+});
+
+describe('the status write', () => {
+  it('writes nothing when nothing changed', async () => {
+    const c = new RecordingClients();
+    assert.equal(await writeStatus(c.clients.custom, 'up', { phase: 'Pending' }, { phase: 'Pending' }), undefined);
+    assert.deepEqual(c.trace(), []);
+  });
+
+  it('replaces the whole status with one JSON patch, and returns the new resourceVersion', async () => {
+    const c = new RecordingClients().on('custom.patchClusterCustomObjectStatus', () => ({ metadata: { resourceVersion: '77' } }));
+    assert.equal(await writeStatus(c.clients.custom, 'up', { phase: 'Pending' }, { phase: 'Prechecking' }), '77');
+    assert.deepEqual(c.trace(), ['custom.patchClusterCustomObjectStatus up']);
+    assert.equal(c.calls[0]?.contentType, 'application/json-patch+json');
+    assert.deepEqual(c.calls[0]?.args.body, [{ op: 'add', path: '/status', value: { phase: 'Prechecking' } }]);
+  });
+
+  it('a 409 re-reads the object and retries once; a second 409 backs off', async () => {
+    const once = new RecordingClients().on('custom.patchClusterCustomObjectStatus', (_args, n) => {
+      if (n === 1) throw apiError(409);
+      return { metadata: { resourceVersion: '78' } };
+    });
+    assert.equal(await writeStatus(once.clients.custom, 'up', {}, { phase: 'Pending' }), '78');
+    assert.deepEqual(once.trace(), ['custom.patchClusterCustomObjectStatus up', 'custom.getClusterCustomObject up', 'custom.patchClusterCustomObjectStatus up']);
+    const twice = new RecordingClients().on('custom.patchClusterCustomObjectStatus', () => {
+      throw apiError(409);
+    });
+    await assert.rejects(writeStatus(twice.clients.custom, 'up', {}, { phase: 'Pending' }), TransientError);
+    assert.equal(twice.calls.length, 3);
+  });
+});
+
+const OLD_ISTIOD: V1Deployment = {
+  metadata: { name: 'istiod-1-30-4', namespace: 'istio-system', generation: 1, labels: { app: 'istiod', 'istio.io/rev': '1-30-4' } },
+  spec: { selector: {}, template: { spec: { containers: [{ name: 'discovery', image: 'docker.io/istio/pilot:1.30.4' }] } } },
+  status: { observedGeneration: 1, readyReplicas: 1, availableReplicas: 1, replicas: 1, updatedReplicas: 1 },
+};
+
+function rawWebhook(config: ReturnType<typeof tagFixture>): V1MutatingWebhookConfiguration {
+  // The fixture's selectors are plain data of the same shape the API returns.
+  return JSON.parse(JSON.stringify({ metadata: { name: config.name, labels: config.labels }, webhooks: config.webhooks.map((w) => ({ ...w, sideEffects: 'None', admissionReviewVersions: ['v1'] })) })) as V1MutatingWebhookConfiguration;
+}
+
+function reconciler(clients: RecordingClients, options: { withMesh?: boolean; unsynced?: string[]; leading?: boolean } = {}): Reconciler {
+  const upgrade = IstioUpgradeSchema.parse({ apiVersion: 'istioupgrade.dev/v1alpha1', kind: 'IstioUpgrade', metadata: { name: 'up', uid: 'uid-1', creationTimestamp: '2026-11-30T10:00:00Z' }, spec: { version: '1.31.0' } });
+  // As the informer holds it: JSON from the API server (creationTimestamp a string).
+  const raw = JSON.parse(JSON.stringify({ ...upgrade, metadata: { ...upgrade.metadata, resourceVersion: '5' } })) as RawUpgrade;
+  const caches = memoryCaches(options.withMesh === true ? { upgrades: [raw], deployments: [OLD_ISTIOD], mutatingWebhooks: [rawWebhook(tagFixture('default', '1-30-4'))] } : { upgrades: [raw] });
+  return new Reconciler({
+    clients: clients.clients,
+    caches,
+    unsyncedCaches: () => options.unsynced ?? [],
+    observeContext: { caches, istioNamespace: 'istio-system', installerNamespace: 'istio-upgrade-operator', kubernetesVersion: 'v1.34.10' },
+    installer,
+    events: new EventRecorder(clients.clients.core, 'test'),
+    metrics: new OperatorMetrics(false),
+    log: pino({ level: 'silent' }),
+    clock: () => new Date('2026-11-30T10:00:00Z'),
+    ...(options.leading === undefined ? {} : { stillLeading: () => options.leading ?? true }),
+  });
+}
+
+describe('one reconcile pass: one status write on every path', () => {
+  it('a refused precheck: the Events, then one status write', async () => {
+    const c = new RecordingClients();
+    await reconciler(c).reconcile('up');
+    assert.deepEqual(c.trace(), ['core.createNamespacedEvent default/', 'core.createNamespacedEvent default/', 'custom.patchClusterCustomObjectStatus up']);
+  });
+
+  it('an action that fails transiently: the error is folded into the one status write, then rethrown', async () => {
+    const c = new RecordingClients().on('batch.createNamespacedJob', () => {
+      throw apiError(500);
+    });
+    await assert.rejects(reconciler(c, { withMesh: true }).reconcile('up'), TransientError);
+    assert.deepEqual(c.trace().filter((t) => !t.startsWith('core.createNamespacedEvent')), ['batch.createNamespacedJob istio-upgrade-operator/', 'custom.patchClusterCustomObjectStatus up']);
+    const body = c.calls.find((x) => x.method === 'patchClusterCustomObjectStatus')?.args.body as { value: { phase: string; conditions: { type: string; reason: string; status: string }[] } }[];
+    const status = body[0]?.value;
+    assert.equal(status?.phase, 'Prechecking', 'the plan status is kept');
+    assert.equal(status.conditions.find((x) => x.type === 'Reconciling')?.reason, 'RetryingAfterError');
+    assert.equal(status.conditions.find((x) => x.type === 'Stalled')?.status, 'False', 'a transient error is not a stall');
+  });
+
+  it('unsynced caches: no action, one status write saying WatchFailed, then a Waiting requeue', async () => {
+    const c = new RecordingClients();
+    await assert.rejects(reconciler(c, { unsynced: ['pods (HTTP 500)'] }).reconcile('up'), WaitingError);
+    assert.deepEqual(c.trace(), ['custom.patchClusterCustomObjectStatus up']);
+    const body = c.calls[0]?.args.body as { value: { conditions: { type: string; reason: string; status: string }[] } }[];
+    assert.equal(body[0]?.value.conditions.find((x) => x.type === 'Stalled')?.reason, 'WatchFailed');
+  });
+
+  it('a replica that lost its lease writes nothing', async () => {
+    const c = new RecordingClients();
+    await assert.rejects(reconciler(c, { withMesh: true, leading: false }).reconcile('up'), NotLeaderError);
+    assert.deepEqual(c.trace(), []);
+  });
+});
