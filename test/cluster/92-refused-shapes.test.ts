@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_ISTIO_NAMESPACE as ISTIO_NAMESPACE, ISTIO_REV_LABEL } from '../../src/api/constants.ts';
 import { removeTags } from '../../hack/e2e/control-plane.ts';
-import { ignoreNotFound, istioctl, kubectl, type Kube } from '../../hack/e2e/kube.ts';
+import { ignoreNotFound, istioctl, kubectl, waitFor, type Kube } from '../../hack/e2e/kube.ts';
 import { GATEWAY, applyObjects, revisionInstalled, setTag, tagRevision } from '../../hack/e2e/mesh.ts';
 import type { OperatorProcess } from '../../hack/e2e/operator.ts';
 import { freshScenario, generations } from '../../hack/e2e/scenario.ts';
@@ -22,6 +22,11 @@ describe('end to end: shapes refused at the precheck, before anything changes', 
   let generationsBefore: Map<string, number>;
 
   const refused = async (name: string, spec: object): Promise<LiveUpgrade> => {
+    // A re-install just rolled the old istiod: wait until it is Ready again, or the precheck rightly refuses that.
+    await waitFor('the old istiod Ready', async () => {
+      const d = await kube.apps.readNamespacedDeployment({ name: `istiod-${kube.info.versions.istioOldRevision}`, namespace: ISTIO_NAMESPACE });
+      return (d.status?.availableReplicas ?? 0) >= 1 && (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1);
+    }, 120_000);
     await createUpgrade(kube, name, { version: kube.info.versions.istioNew, soak: { duration: '5s' }, ...spec });
     const ended = await waitForPhase(kube, name, ['Failed', 'Succeeded', 'RolledBack'], 120_000);
     // Nothing changed: no installer Job, the tag on the old revision, no new istiod, no workload restarted.

@@ -4,7 +4,7 @@
 // skipped. None of them turns into a WorkloadTimeout.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { waitFor, type Kube } from '../../hack/e2e/kube.ts';
+import { kubectl, waitFor, type Kube } from '../../hack/e2e/kube.ts';
 import { applyObjects, podRevision } from '../../hack/e2e/mesh.ts';
 import type { OperatorProcess } from '../../hack/e2e/operator.ts';
 import { freshScenario } from '../../hack/e2e/scenario.ts';
@@ -32,7 +32,8 @@ describe('end to end: OnDelete, partitioned and paused workloads (shape 7)', { t
       { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'node-agent', namespace: 'foo' }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'node-agent' } } } },
       ...statefulSet('foo', 'ledger', { onDelete: true, replicas: 2 }),
       ...statefulSet('foo', 'partitioned', { partition: 1, replicas: 2 }),
-      deployment('foo', 'paused', { paused: true }),
+      // Created running, paused below: a Deployment created paused never gets a ReplicaSet at all.
+      deployment('foo', 'paused'),
     ]);
     const { istioOldRevision } = kube.info.versions;
     await waitFor('shape 7 pods injected by the old revision', async () => {
@@ -40,6 +41,7 @@ describe('end to end: OnDelete, partitioned and paused workloads (shape 7)', { t
       const count = (app: string) => pods.filter((p) => p.metadata?.labels?.app === app && podRevision(p) === istioOldRevision).length;
       return count('node-agent') === kube.info.nodeNames.length && count('ledger') === 2 && count('partitioned') === 2 && count('paused') === 1;
     }, 120_000, 1000);
+    await kubectl(kube, ['patch', 'deployment', 'paused', '-n', 'foo', '--type=merge', '-p', '{"spec":{"paused":true}}']);
     for (const [kind, name] of KEYS) before0.set(name, await generationOf(kube, kind, name));
     operator.start();
   });

@@ -6,7 +6,7 @@
 //   in place and new pods injected; a copy carrying the istioctl owner labels (what the tag objects carried
 //   before) is pruned by that same install;
 // - a rollback waits while the old istiod is not Ready, lists the new-proxy pod it does not restart, and with
-//   rollback.removeNewRevision removes the canary revision.
+//   rollback.removeNewRevision removes the canary revision once that pod is gone (not while it runs its proxy).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_ISTIO_NAMESPACE as ISTIO_NAMESPACE, ISTIO_REV_LABEL } from '../../src/api/constants.ts';
@@ -109,6 +109,8 @@ describe('end to end: never break the mesh at install, uninstall or rollback (is
     await waitForUpgrade(kube, 'rollback', (u) => u.status?.phase === 'Soaking' && u.status.soak?.target === 'wave:canary', 'soaking the canary');
     await barePod(kube, 'debug-shell');
     assert.equal(podRevision(await kube.core.readNamespacedPod({ name: 'debug-shell', namespace: 'bar' })), istioNewRevision);
+    // The old istiod goes away for a while (its autoscaler would bring it straight back).
+    await kubectl(kube, ['delete', 'horizontalpodautoscaler', oldIstiod, '-n', ISTIO_NAMESPACE, '--ignore-not-found']);
     await kubectl(kube, ['scale', 'deployment', oldIstiod, '-n', ISTIO_NAMESPACE, '--replicas=0']);
     await waitFor('old istiod not Ready', async () => ((await kube.apps.readNamespacedDeployment({ name: oldIstiod, namespace: ISTIO_NAMESPACE })).status?.readyReplicas ?? 0) === 0, 60_000);
     await setErrorRatio(kube, 'bar', 0.5);
@@ -117,13 +119,19 @@ describe('end to end: never break the mesh at install, uninstall or rollback (is
     assert.equal(condition(waiting, 'Stalled')?.status, 'False');
     assert.equal(await tagRevision(kube), istioNewRevision, 'the tag is not moved onto an istiod that cannot answer');
     await kubectl(kube, ['scale', 'deployment', oldIstiod, '-n', ISTIO_NAMESPACE, '--replicas=1']);
-    const ended = await waitForPhase(kube, 'rollback', ['RolledBack', 'Failed', 'Succeeded'], 8 * 60_000);
+    // Back on the old revision; the new one is not removed while the debug pod still runs its proxy.
+    const holding = await waitForUpgrade(kube, 'rollback', (u) => condition(u, 'Ready')?.reason === 'RevisionInUse', 'the removal of the new revision waiting', 5 * 60_000);
+    assert.equal(holding.status?.phase, 'RollingBack');
+    assert.match(condition(holding, 'Ready')?.message ?? '', /revision 1-31-0 is not removed while it is used by pod bar\/debug-shell/);
+    assert.equal(await tagRevision(kube), istioOldRevision);
+    assert.equal(await revisionInstalled(kube, istioNewRevision), true);
+    await kube.core.deleteNamespacedPod({ name: 'debug-shell', namespace: 'bar', gracePeriodSeconds: 0 });
+    const ended = await waitForPhase(kube, 'rollback', ['RolledBack', 'Failed', 'Succeeded'], 5 * 60_000);
     assert.equal(ended.status?.phase, 'RolledBack', JSON.stringify(ended.status?.failure));
     assert.equal(ended.status?.failure?.reason, 'SoakFailed');
-    assert.ok(ended.status?.rollback?.notMovedBack?.some((p) => p.startsWith('bar/debug-shell (bare pod)')), JSON.stringify(ended.status?.rollback));
+    assert.ok(holding.status?.rollback?.notMovedBack?.some((p) => p.startsWith('bar/debug-shell (bare pod)')), JSON.stringify(holding.status?.rollback));
     assert.equal(await tagRevision(kube), istioOldRevision);
     await waitFor('the new revision removed', async () => !(await revisionInstalled(kube, istioNewRevision)), 120_000);
     assert.equal(await revisionInstalled(kube, istioOldRevision), true);
-    await ignoreNotFound(() => kube.core.deleteNamespacedPod({ name: 'debug-shell', namespace: 'bar', gracePeriodSeconds: 0 }));
   });
 });
