@@ -1,4 +1,5 @@
-// Test exporter of `istio_requests_total` for the hermetic test cluster (DESIGN.md §5, issue 3 item 5).
+// Test exporter of `istio_requests_total` for the hermetic test cluster. The gateway (istio-ingressgateway in
+// istio-ingress) is exported from both sides: as a destination, and as the source of what it forwards.
 //
 // Serves GET /metrics on 127.0.0.1:9400 (inside the cluster's network namespace). Every (namespace, workload)
 // series receives a fixed request rate (default 10 req/s); a settable fraction of them are 5xx ("503"), the
@@ -112,6 +113,17 @@ export class Traffic {
           'reporter="destination"',
         ].join(',');
         lines.push(`istio_requests_total{${labels}} ${value.toFixed(3)}`);
+        // A gateway is a traffic source too: its proxy reports what it forwards (reporter="source").
+        if (s.workload === defaultWorkload('istio-ingress')) {
+          const source = [
+            `source_workload_namespace="${s.namespace}"`,
+            `source_workload="${s.workload}"`,
+            'destination_service_namespace="bar"',
+            `response_code="${code}"`,
+            'reporter="source"',
+          ].join(',');
+          lines.push(`istio_requests_total{${source}} ${value.toFixed(3)}`);
+        }
       }
     }
     return lines.join('\n') + '\n';

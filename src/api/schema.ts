@@ -87,22 +87,54 @@ export const InstallerSchema = z
   })
   .prefault({});
 
+/** Longest PromQL accepted: a bound on what each evaluation sends and the status keeps. */
+export const MAX_QUERY_LENGTH = 4096;
+
 export const PrometheusCheckSchema = z
   .object({
     name: dnsLabel,
-    query: z.string().min(1).meta({ description: 'PromQL returning one number. {{namespaces}} expands to a regex of the namespaces under soak.' }),
-    max: z.number().optional().meta({ description: 'The check fails when the value is above max.' }),
-    min: z.number().optional().meta({ description: 'The check fails when the value is below min.' }),
-    failOnNoData: z.boolean().default(false).meta({ description: 'Treat an empty result as a failure (default: pass, and say so in the status).' }),
+    query: z
+      .string()
+      .min(1)
+      .max(MAX_QUERY_LENGTH)
+      .meta({
+        description:
+          'PromQL judged during each soak (waves, and gateways unless gatewayQuery is set). Placeholders: {{namespaces}} and {{workloads}} (regexes of the namespaces and workload names under soak), {{reporter}} (destination for a wave, source for gateways), {{namespace_label}} and {{workload_label}} (destination_workload_namespace / destination_workload for a wave, source_workload_namespace / source_workload for gateways). Every series of the result must pass.',
+      }),
+    gatewayQuery: z.string().min(1).max(MAX_QUERY_LENGTH).optional().meta({ description: 'The PromQL used for the gateways soak instead of query (same placeholders).' }),
+    max: z.number().optional().meta({ description: 'The check fails when a series is above max (+Inf is above any max).' }),
+    min: z.number().optional().meta({ description: 'The check fails when a series is below min (-Inf is below any min).' }),
+    allowNoData: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Let a soak pass when this check saw no data at all (no series, or only NaN). Default: such a soak fails with NoTraffic.' }),
+    failOnNoData: z.boolean().optional().meta({ description: 'Deprecated and ignored: a soak without data fails unless allowNoData is set.' }),
   })
   .meta({ 'x-kubernetes-validations': [{ rule: 'has(self.max) || has(self.min)', message: 'a check needs max or min' }] });
 
 export const PrometheusSchema = z.object({
-  address: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http(s) URL').meta({ description: 'Base URL of the Prometheus HTTP API.' }),
+  address: z.string().max(2048).regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http(s) URL').meta({ description: 'Base URL of the Prometheus HTTP API.' }),
   interval: duration('30s').meta({ description: 'How often the checks are evaluated during a soak.' }),
-  failureLimit: z.int().min(0).max(100).default(2).meta({ description: 'Failed or unavailable evaluations tolerated per soak; one more fails it.' }),
+  failureLimit: z.int().min(0).max(100).default(2).meta({ description: 'Evaluations with a check out of bounds tolerated per soak; one more fails it (SoakFailed).' }),
+  metricsUnavailableLimit: z
+    .int()
+    .min(0)
+    .max(100)
+    .default(3)
+    .meta({ description: 'Evaluations Prometheus could not answer (unreachable, 5xx, timeout) tolerated per soak; one more fails it (MetricsUnavailable). While it cannot answer, the soak clock holds.' }),
   checks: z.array(PrometheusCheckSchema).min(1).max(20),
 });
+
+export const BuiltinChecksSchema = z
+  .object({
+    enabled: z.boolean().default(true).meta({ description: 'Judge the health the operator sees itself on every soak, with or without Prometheus.' }),
+    proxyRestarts: z.boolean().default(true).meta({ description: 'Fail when an istio-proxy container of a soaked workload restarts.' }),
+    appRestarts: z.boolean().default(true).meta({ description: 'Fail when any other container of a soaked workload restarts.' }),
+    crashLoopBackOff: z.boolean().default(true).meta({ description: 'Fail when a container of a soaked workload is in CrashLoopBackOff.' }),
+    istiod: z.boolean().default(true).meta({ description: 'Fail when the new istiod restarts or is not Ready.' }),
+    notReadyFor: duration('60s').meta({ description: 'Fail when a pod of a soaked workload is not Ready for longer than this (0s: off).' }),
+  })
+  .prefault({});
 
 export const WaveSchema = z
   .object({
@@ -154,6 +186,7 @@ export const SoakSchema = z
   .object({
     duration: duration('5m').meta({ description: 'How long to hold after the gateways and after each wave.' }),
     prometheus: PrometheusSchema.optional(),
+    builtin: BuiltinChecksSchema,
   })
   .prefault({});
 
@@ -257,8 +290,9 @@ export type WaveStatus = z.infer<typeof WaveStatusSchema>;
 export const CheckResultSchema = z.object({
   name: z.string(),
   outcome: z.enum(['Passed', 'Failed', 'NoData', 'Error']),
-  value: z.number().optional(),
-  message: z.string().optional(),
+  value: z.number().optional().meta({ description: 'The worst series (the one furthest out of bounds, else the highest).' }),
+  series: z.int().min(0).optional().meta({ description: 'How many series the check returned.' }),
+  message: z.string().max(1024).optional(),
 });
 export type CheckResult = z.infer<typeof CheckResultSchema>;
 
@@ -311,11 +345,17 @@ export const IstioUpgradeStatusSchema = z.object({
   soak: z
     .object({
       target: z.string(),
-      failures: z.int().min(0),
+      failures: z.int().min(0).meta({ description: 'Evaluations with a check out of bounds.' }),
+      unavailable: z.int().min(0).optional().meta({ description: 'Evaluations the metrics provider could not answer.' }),
+      heldMs: z.int().min(0).optional().meta({ description: 'Time the soak clock held while nothing could be measured.' }),
       lastEvaluatedAt: z.string().optional(),
+      workloads: z.array(z.string()).max(200).optional().meta({ description: 'Names of the workloads under soak ({{workloads}}).' }),
+      sawData: z.array(z.string()).max(40).optional().meta({ description: 'Checks that returned data at least once in this soak.' }),
+      baseline: z.record(z.string(), z.int().min(0)).optional().meta({ description: 'Container restart counts when the soak began (namespace/pod/container; zero ones left out).' }),
       results: z.array(CheckResultSchema).optional(),
     })
     .optional(),
+  queriesChecked: z.boolean().optional().meta({ description: 'Prometheus accepted every soak query at the precheck.' }),
   plan: UpgradePlanSchema.optional().meta({ description: 'What the upgrade will do, computed at the precheck before anything changes (also printed by `istio-upgrade-operator plan`).' }),
   rollback: z
     .object({
@@ -324,6 +364,11 @@ export const IstioUpgradeStatusSchema = z.object({
       notMovedBackCount: z.int().min(0).optional(),
     })
     .optional(),
+  evictions: z
+    .array(z.object({ workload: z.string(), pod: z.string(), uid: z.string(), at: z.string() }))
+    .max(1000)
+    .optional()
+    .meta({ description: 'Pods evicted (OnDelete workloads) whose replacement is not seen yet: no other pod of the same workload is evicted until it is.' }),
   oldRevisionUnusedSince: z.string().optional(),
   failure: z.object({ phase: PhaseSchema, reason: z.string(), message: z.string() }).optional(),
   conditions: z.array(ConditionSchema).optional(),

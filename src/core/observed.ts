@@ -83,6 +83,8 @@ export interface ContainerState {
 export interface PodState {
   readonly namespace: string;
   readonly name: string;
+  /** Tells a recreated pod (a StatefulSet's keeps its name) from the one it replaces. */
+  readonly uid: string;
   readonly phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
   readonly labels: Labels;
   /** Revision from the `sidecar.istio.io/status` annotation; undefined when the pod was not injected. */
@@ -140,13 +142,24 @@ export interface JobState {
   readonly completedAt: string | undefined;
 }
 
-/** One soak query as run by src/kube: a number, an empty result, or a provider error. */
-export type MetricReading =
-  | { readonly name: string; readonly kind: 'value'; readonly value: number }
-  | { readonly name: string; readonly kind: 'noData' }
-  | { readonly name: string; readonly kind: 'error'; readonly message: string };
+/** One series of a measurement: its labels (empty for a scalar) and value. */
+export interface Series {
+  readonly labels: Labels;
+  readonly value: number;
+}
 
-/** The readings of the soak queries, taken by src/kube for the target the planner asked for. */
+/** One soak check as measured by a provider in src/kube. */
+export type MetricReading =
+  /** One or more series; every one is judged. */
+  | { readonly name: string; readonly kind: 'series'; readonly series: readonly Series[] }
+  /** An empty result: nothing measured. */
+  | { readonly name: string; readonly kind: 'noData' }
+  /** The provider could not answer (unreachable, 5xx, timeout): not the workloads' fault. */
+  | { readonly name: string; readonly kind: 'error'; readonly message: string }
+  /** The provider rejected the query itself (PromQL that does not parse). */
+  | { readonly name: string; readonly kind: 'invalid'; readonly message: string };
+
+/** The readings taken for the target the planner asked for ("precheck" when validating the queries). */
 export interface MetricsSample {
   readonly target: string;
   readonly readings: readonly MetricReading[];

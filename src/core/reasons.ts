@@ -25,6 +25,7 @@ export const REASONS = {
   InstallerMismatch: 'failure',
   InstallWouldChangeInjection: 'failure',
   PrecheckFailed: 'failure',
+  InvalidSoakQuery: 'failure',
   // Installing, SwitchingTag, UpgradingGateways, RollingOut, Soaking
   InstallFailed: 'failure',
   RevisionLost: 'failure',

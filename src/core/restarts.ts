@@ -8,6 +8,9 @@ import { formatDuration } from './duration.ts';
 import type { WorkloadState } from './observed.ts';
 import { restartedAtOf, stampOf, workloadKey, workloadOnRevision } from './workloads.ts';
 
+/** How long an evicted pod may stay (not terminating) before the eviction counts as refused and is retried. */
+const EVICTION_RETRY_MS = 10_000;
+
 export interface RestartProgress {
   readonly actions: (RestartWorkload | EvictPod)[];
   readonly upgraded: number;
@@ -24,12 +27,29 @@ function describeStuck(w: WorkloadState, revision: string): string {
   return `${workloadKey(w)}: ${r.ready}/${r.desired} ready, ${r.updated} updated, pods on revision(s) ${revisions} (want ${revision})`;
 }
 
-/** The next pod of an OnDelete workload to evict: only when every other pod is back and Ready. */
-function nextEviction(w: WorkloadState, revision: string): EvictPod | 'wait' | undefined {
+/**
+ * The next pod of an OnDelete workload to evict: only when the last one evicted is gone (by UID: a StatefulSet
+ * recreates it under the same name), and every pod is back and Ready. The last eviction is remembered in the
+ * status, because the caches may not show it yet on the next pass.
+ */
+function nextEviction(draft: Draft, w: WorkloadState, revision: string): EvictPod | 'wait' | undefined {
+  const key = workloadKey(w);
+  const evictions = draft.status.evictions ?? [];
+  const pending = evictions.find((e) => e.workload === key);
   const live = w.pods.filter((p) => p.phase !== 'Succeeded' && p.phase !== 'Failed');
+  if (pending !== undefined) {
+    const evicted = w.pods.find((p) => p.uid === pending.uid);
+    // Still there and not terminating long after: the eviction was refused (a PodDisruptionBudget); ask again.
+    const refused = evicted !== undefined && !evicted.terminating && draft.nowMs - Date.parse(pending.at) > EVICTION_RETRY_MS;
+    if (evicted !== undefined && !refused) return 'wait';
+    draft.status.evictions = evictions.filter((e) => e !== pending);
+    if (draft.status.evictions.length === 0) delete draft.status.evictions;
+  }
   if (live.some((p) => p.terminating) || live.length < w.rollout.desired || live.some((p) => !p.ready)) return 'wait';
   const old = live.filter((p) => p.injectedRevision !== revision).sort((a, b) => a.name.localeCompare(b.name))[0];
-  return old === undefined ? undefined : { type: 'evictPod', namespace: old.namespace, name: old.name };
+  if (old === undefined) return undefined;
+  draft.status.evictions = [...(draft.status.evictions ?? []), { workload: key, pod: old.name, uid: old.uid, at: draft.now.toISOString() }];
+  return { type: 'evictPod', namespace: old.namespace, name: old.name };
 }
 
 export function driveRestarts(draft: Draft, workloads: readonly WorkloadState[], revision: string, timeoutMs: number): RestartProgress {
@@ -48,7 +68,7 @@ export function driveRestarts(draft: Draft, workloads: readonly WorkloadState[],
       continue;
     }
     if (w.update === 'onDelete') {
-      const eviction = nextEviction(w, revision);
+      const eviction = nextEviction(draft, w, revision);
       if (eviction !== undefined && eviction !== 'wait') {
         actions.push(eviction);
         evicting.push(`${eviction.namespace}/${eviction.name}`);

@@ -67,15 +67,20 @@ function installerJobs(ctx: ObserveContext, upgrade: IstioUpgrade): ObservedStat
     .map((job) => ({ name: job.name, ...jobOutcome(job, pods.filter((p) => p.labels['job-name'] === job.name)) }));
 }
 
-async function metrics(ctx: ObserveContext, upgrade: IstioUpgrade, now: Date): Promise<MetricsSample | undefined> {
+async function metrics(ctx: ObserveContext, upgrade: IstioUpgrade, observed: Omit<ObservedState, 'metrics'>, now: Date): Promise<MetricsSample | undefined> {
   const requests = soakRequests(upgrade, now);
   const first = requests[0];
   if (first === undefined) return undefined;
-  const readings = await (ctx.readSoak ?? readSoak)(requests);
+  const readings = await (ctx.readSoak ?? readSoak)(requests, { observed, now });
   return { target: first.target, readings };
 }
 
 export async function observe(ctx: ObserveContext, upgrade: IstioUpgrade, now: Date): Promise<ObservedState> {
+  const observed = observeCluster(ctx, upgrade);
+  return { ...observed, metrics: await metrics(ctx, upgrade, observed, now) };
+}
+
+function observeCluster(ctx: ObserveContext, upgrade: IstioUpgrade): Omit<ObservedState, 'metrics'> {
   const { workloads, otherPods } = workloadsAndPods(ctx);
   return {
     kubernetesVersion: ctx.kubernetesVersion,
@@ -89,7 +94,6 @@ export async function observe(ctx: ObserveContext, upgrade: IstioUpgrade, now: D
     workloads,
     otherPods,
     jobs: installerJobs(ctx, upgrade),
-    metrics: await metrics(ctx, upgrade, now),
   };
 }
 

@@ -82,6 +82,7 @@ export function toPodFacts(pod: V1Pod): PodFacts {
   return {
     namespace: pod.metadata?.namespace ?? '',
     name: pod.metadata?.name ?? '',
+    uid: pod.metadata?.uid ?? '',
     phase: phase === 'Pending' || phase === 'Running' || phase === 'Succeeded' || phase === 'Failed' ? phase : 'Unknown',
     labels: pod.metadata?.labels ?? {},
     injectedRevision: injectedRevision(pod.metadata?.annotations),

@@ -29,7 +29,7 @@ describe('end to end: OnDelete, partitioned and paused workloads (shape 7)', { t
     ({ kube, operator } = await freshScenario('e2e-on-delete'));
     await applyObjects(kube, [
       daemonSet('foo', 'node-agent', { onDelete: true }),
-      { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'node-agent', namespace: 'foo' }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'node-agent' } } } },
+      { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'node-agent', namespace: 'foo' }, spec: { minAvailable: kube.info.nodeNames.length - 1, selector: { matchLabels: { app: 'node-agent' } } } },
       ...statefulSet('foo', 'ledger', { onDelete: true, replicas: 2 }),
       ...statefulSet('foo', 'partitioned', { partition: 1, replicas: 2 }),
       // Created running, paused below: a Deployment created paused never gets a ReplicaSet at all.

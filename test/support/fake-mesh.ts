@@ -9,12 +9,13 @@ import type { Action } from '../../src/core/actions.ts';
 import { deactivated, injectingConfigs } from '../../src/core/injection.ts';
 import { defaultTagExists } from '../../src/core/injection-view.ts';
 import { removedBy } from '../../src/core/inventory.ts';
-import type { JobState, MetricsSample, ObservedState, PodState, WorkloadState } from '../../src/core/observed.ts';
+import type { JobState, MetricReading, MetricsSample, ObservedState, PodState, WorkloadState } from '../../src/core/observed.ts';
 import { plan, isTerminal, type PlanResult } from '../../src/core/plan.ts';
-import { soakNamespaces, soakRequests } from '../../src/core/soak.ts';
+import { PRECHECK_TARGET, soakNamespaces, soakRequests } from '../../src/core/soak.ts';
 import { asObserved, buildTagWebhook } from '../../src/core/tag-webhook.ts';
 import { activeNonRevisionedInjector } from '../../src/core/tags.ts';
 import { workloadKey } from '../../src/core/workloads.ts';
+import { builtinReadings } from '../../src/kube/metrics/builtin.ts';
 import { NEW, OLD, injectorWebhook, pod, revisionState } from './fixtures.ts';
 
 export interface FakeMeshOptions {
@@ -221,7 +222,7 @@ export function walk(initial: IstioUpgrade, mesh: FakeMesh, options: WalkOptions
   for (; pass < maxPasses; pass++) {
     mesh.tick();
     upgrade = options.beforePass?.(pass, upgrade, mesh, now) ?? upgrade;
-    mesh.observed = { ...mesh.observed, metrics: sampleFor(upgrade, now, options.errorRatio) };
+    mesh.observed = { ...mesh.observed, metrics: sampleFor(upgrade, mesh.observed, now, options.errorRatio) };
     last = plan(upgrade, mesh.observed, now);
     for (const action of last.actions) mesh.apply(action, now);
     if (!(options.crashAfterActions?.(pass) ?? false)) {
@@ -236,14 +237,23 @@ export function walk(initial: IstioUpgrade, mesh: FakeMesh, options: WalkOptions
   return { upgrade, passes: pass + 1, phases, last, now };
 }
 
-/** What the soak providers would read for the soak under way: every check returns the ratio. */
+/**
+ * What the soak providers would read: every Prometheus check returns the error ratio of the namespaces under
+ * soak (one unlabelled series); the built-in signals are measured from the fake mesh by the real provider code.
+ */
 export function sampleFor(
   upgrade: IstioUpgrade,
+  observed: ObservedState,
   now: Date,
   errorRatio: ((namespaces: readonly string[], upgrade: IstioUpgrade) => number) | undefined,
 ): MetricsSample | undefined {
-  const request = soakRequests(upgrade, now)[0];
-  if (request === undefined) return undefined;
-  const value = errorRatio?.(soakNamespaces(upgrade, request.target), upgrade) ?? 0;
-  return { target: request.target, readings: request.queries.map((q) => ({ name: q.name, kind: 'value' as const, value })) };
+  const requests = soakRequests(upgrade, now);
+  const first = requests[0];
+  if (first === undefined) return undefined;
+  const readings = requests.flatMap((request): MetricReading[] => {
+    if (request.provider === 'builtin') return builtinReadings(request, { observed, now });
+    const value = request.target === PRECHECK_TARGET ? 0 : (errorRatio?.(soakNamespaces(upgrade, request.target), upgrade) ?? 0);
+    return request.queries.map((q) => ({ name: q.name, kind: 'series' as const, series: [{ labels: {}, value }] }));
+  });
+  return { target: first.target, readings };
 }

@@ -88,6 +88,7 @@ export function pod(namespace: string, name: string, revision: string | undefine
   return {
     namespace,
     name,
+    uid: `uid-${namespace}-${name}`,
     phase: 'Running',
     labels: {},
     injectedRevision: revision,

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import yaml from 'js-yaml';
 import { CRD_FILE, DEPLOY_CRD_FILE, renderCrdYaml } from '../../scripts/crd-file.ts';
-import { Phases, ConditionTypes } from '../../src/api/schema.ts';
+import { IstioUpgradeSpecSchema, Phases, ConditionTypes } from '../../src/api/schema.ts';
 
 type Node = Record<string, unknown>;
 const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -121,6 +121,18 @@ describe('generated CRD', () => {
     const messages = rules.map((r: Node) => String(r.message));
     for (const m of ['additionalTags must be unique', 'a wave may only name spec.tag or one of spec.additionalTags', 'every additional tag must be named by a wave']) {
       assert.ok(messages.some((x: string) => x.startsWith(m)), m);
+    }
+  });
+});
+
+describe('the shipped example', () => {
+  it('examples/upgrade.yaml is a valid IstioUpgrade whose checks fit gateways and waves', () => {
+    const manifest = yaml.load(readFileSync(new URL('../../examples/upgrade.yaml', import.meta.url), 'utf8')) as { kind: string; spec: unknown };
+    assert.equal(manifest.kind, 'IstioUpgrade');
+    const spec = IstioUpgradeSpecSchema.parse(manifest.spec);
+    for (const check of spec.soak.prometheus?.checks ?? []) {
+      assert.match(check.query, /\{\{reporter\}\}/, `${check.name}: the same query serves gateways (source) and waves (destination)`);
+      assert.match(check.query, /or /, `${check.name}: the numerator does not vanish when there are no 5xx`);
     }
   });
 });

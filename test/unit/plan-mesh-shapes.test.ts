@@ -105,7 +105,7 @@ describe('shape 3: a namespace pinned to the old revision', () => {
 
   it('is not restarted, is a blocker in the plan, and holds the uninstall naming it', () => {
     const mesh = new FakeMesh(pinnedMesh());
-    const result = walk(makeUpgrade(E2E_SPEC), mesh, { maxPasses: 120 });
+    const result = walk(makeUpgrade(E2E_SPEC), mesh, { maxPasses: 400 });
     assert.equal(result.upgrade.status.phase, 'Uninstalling');
     assert.equal(mesh.restarts.has('Deployment/pinned/legacy-app'), false);
     const blockers = result.upgrade.status.plan?.blockers ?? [];
@@ -157,6 +157,22 @@ describe('shape 7: workloads a rollout restart cannot move', () => {
   });
 });
 
+describe('shape 7: evictions do not trust a stale cache', () => {
+  it('after evicting a pod, a pass that still sees it (the informer lags) evicts no other pod of that workload', () => {
+    const mesh = new FakeMesh(sampleMesh({ workloads: [...sampleMesh().workloads, workload('bar', 'ledger', OLD.revision, { kind: 'StatefulSet', update: 'onDelete', replicas: 2 })] }));
+    const held = walk(makeUpgrade({ ...E2E_SPEC, gateways: [] }), mesh, { stopWhen: (u) => (u.status.evictions ?? []).length > 0 });
+    const pending = held.upgrade.status.evictions?.[0];
+    assert.equal(pending?.workload, 'StatefulSet/bar/ledger');
+    // The cluster as the lagging cache still shows it: the evicted pod Running and Ready, not replaced.
+    const stale = { ...mesh.observed, workloads: mesh.observed.workloads.map((w) => (w.name === 'ledger' ? { ...w, pods: w.pods.map((p, i) => (i === 0 ? { ...p, name: pending.pod, uid: pending.uid, injectedRevision: OLD.revision } : p)) } : w)) };
+    const again = plan(held.upgrade, stale, new Date(held.now.getTime() + 1000));
+    assert.deepEqual(again.actions.filter((a) => a.type === 'evictPod'), []);
+    // Ten seconds on, still there and not terminating: the eviction was refused; it is asked again.
+    const retry = plan(held.upgrade, stale, new Date(held.now.getTime() + 11_000));
+    assert.deepEqual(retry.actions.filter((a) => a.type === 'evictPod').map((a) => a.type === 'evictPod' && a.name), [pending.pod]);
+  });
+});
+
 describe('shape 8: two tags on the old revision', () => {
   const twoTags = () => sampleMesh({
     mutatingWebhooks: [injectorWebhook(OLD.revision), tagWebhook('default', OLD.revision), tagWebhook('prod-canary', OLD.revision), tagWebhook('prod-stable', OLD.revision)],
@@ -189,7 +205,7 @@ describe('shape 8: two tags on the old revision', () => {
 
   it('without additionalTags, the second tag is a blocker and holds the uninstall, named', () => {
     const mesh = new FakeMesh(twoTags());
-    const result = walk(makeUpgrade({ ...spec, additionalTags: [], rollout: { waves: [{ name: 'canary' }] } }), mesh, { maxPasses: 120 });
+    const result = walk(makeUpgrade({ ...spec, additionalTags: [], rollout: { waves: [{ name: 'canary' }] } }), mesh, { maxPasses: 400 });
     assert.equal(result.upgrade.status.phase, 'Uninstalling');
     assert.ok(result.upgrade.status.plan?.blockers?.some((b) => b.reason === 'OtherTagOnOldRevision' && b.name === 'prod-stable'));
     assert.match(findCondition(result.upgrade.status.conditions ?? [], 'OldRevisionRemoved')?.message ?? '', /tag prod-stable/);
@@ -237,7 +253,7 @@ describe('shared components of the old revision', () => {
   it('an Istio CNI DaemonSet labelled with the old revision is a blocker at the precheck and holds the uninstall', () => {
     const cni = workload('kube-system', 'istio-cni-node', undefined, { kind: 'DaemonSet', labels: { [ISTIO_REV_LABEL]: OLD.revision, 'operator.istio.io/component': 'Cni', ...OWNED }, hostNetwork: true });
     const mesh = new FakeMesh(sampleMesh({ workloads: [...sampleMesh().workloads, cni] }));
-    const result = walk(makeUpgrade(E2E_SPEC), mesh, { maxPasses: 120 });
+    const result = walk(makeUpgrade(E2E_SPEC), mesh, { maxPasses: 400 });
     assert.equal(result.upgrade.status.phase, 'Uninstalling');
     assert.ok(result.upgrade.status.plan?.warnings?.some((w) => /Istio CNI node agent DaemonSet kube-system\/istio-cni-node/.test(w)));
     assert.ok(result.upgrade.status.plan?.removals?.includes('DaemonSet kube-system/istio-cni-node'));

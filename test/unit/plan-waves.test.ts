@@ -104,7 +104,7 @@ describe('approval and pause', () => {
     const before = walk(makeUpgrade(E2E_SPEC), mesh, { stopWhen: (u) => u.status.phase === 'Soaking' && u.status.soak?.target === 'gateways' });
     const paused = { ...before.upgrade, spec: { ...before.upgrade.spec, paused: true } };
     const restartsBefore = mesh.restarts.size;
-    const held = walk(paused, mesh, { start: before.now, maxPasses: 50 });
+    const held = walk(paused, mesh, { start: before.now, maxPasses: 150 });
     assert.equal(mesh.restarts.size, restartsBefore, 'nothing restarted while paused');
     const reconciling = findCondition(held.upgrade.status.conditions ?? [], 'Reconciling');
     assert.equal(reconciling?.status, 'False');

@@ -6,6 +6,7 @@ import { findJob, installerJob } from '../installer-jobs.ts';
 import { previewPlan } from '../plan-preview.ts';
 import { adoptable, resolvePrecheckContext } from '../prechecks/index.ts';
 import { fail, next, working, type StepOutcome } from '../step.ts';
+import { PRECHECK_TARGET } from '../soak.ts';
 import { formatVersion } from '../version.ts';
 
 export function prechecking(draft: Draft): StepOutcome {
@@ -35,6 +36,9 @@ export function prechecking(draft: Draft): StepOutcome {
     if (job.outcome === 'Failed') return fail('PrecheckFailed', `istioctl x precheck failed (Job ${job.name}): ${job.message ?? 'no output'}`);
   }
 
+  if (spec.soak.prometheus !== undefined && observed.metrics?.target === PRECHECK_TARGET && observed.metrics.readings.every((r) => r.kind !== 'error' && r.kind !== 'invalid')) {
+    draft.status.queriesChecked = true;
+  }
   for (const warning of preview.warnings) draft.event('Warning', 'PrecheckWarning', warning.message);
   const blockers = preview.plan.blockerCount ?? 0;
   const summary = [

@@ -84,7 +84,7 @@ export function rollingOut(draft: Draft): StepOutcome {
   }
   if (byNamespace.every(done)) {
     current.state = 'Soaking';
-    startSoak(draft, waveTarget(current.name), current.namespaces);
+    startSoak(draft, waveTarget(current.name), current.namespaces, workloads);
     return next('Soaking', `wave "${current.name}" upgraded; soaking for ${spec.soak.duration}`);
   }
   const upgraded = workloads.filter((w) => workloadOnRevision(w, target)).length;

@@ -19,7 +19,7 @@ export function upgradingGateways(draft: Draft): StepOutcome {
   if (progress.timedOut !== undefined) return fail('GatewayUpgradeTimeout', `gateway did not come up on revision ${draft.toRevision}: ${progress.timedOut}`);
   if (progress.upgraded === progress.total) {
     draft.setCondition('GatewaysUpgraded', 'True', 'GatewaysUpgraded', `${progress.total} gateway(s) run revision ${draft.toRevision}`);
-    startSoak(draft, GATEWAYS_TARGET, soakNamespaces(draft.upgrade, GATEWAYS_TARGET));
+    startSoak(draft, GATEWAYS_TARGET, soakNamespaces(draft.upgrade, GATEWAYS_TARGET), gateways.filter((g) => g !== undefined));
     return next('Soaking', `gateways upgraded; soaking for ${spec.soak.duration}`);
   }
   const message = `gateways: ${progress.upgraded}/${progress.total} on revision ${draft.toRevision}`;

@@ -4,6 +4,7 @@ import type { Finding, PrecheckContext } from './context.ts';
 import { sharedOldComponents } from './components.ts';
 import { gateways } from './gateways.ts';
 import { additionalTags, installerOwnership, installLeavesInjection, targetRevision } from './revisions.ts';
+import { soakQueries } from './soak-queries.ts';
 import { downgrade, kubernetesVersion, versionSkew } from './versions.ts';
 import { waveNamespaces } from './waves.ts';
 
@@ -23,6 +24,7 @@ export const PRECHECKS: readonly Precheck[] = [
   { name: 'gateways', check: gateways },
   { name: 'wave-namespaces', check: waveNamespaces },
   { name: 'shared-old-components', check: sharedOldComponents },
+  { name: 'soak-queries', check: soakQueries },
 ];
 
 /** Runs every check; the first refusal wins, warnings are all kept. */

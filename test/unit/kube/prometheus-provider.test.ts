@@ -10,22 +10,26 @@ function answering(status: number, body: unknown): typeof fetch {
 const q = { name: 'error-ratio', query: 'sum(x)' };
 
 describe('Prometheus readings', () => {
-  it('a vector sample is a value', async () => {
-    const reading = await queryPrometheus('http://p:9090', q, answering(200, { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, '0.25'] }] } }));
-    assert.deepEqual(reading, { name: 'error-ratio', kind: 'value', value: 0.25 });
+  it('a vector is every series, with its labels', async () => {
+    const reading = await queryPrometheus('http://p:9090', q, answering(200, { status: 'success', data: { resultType: 'vector', result: [{ metric: { ns: 'a' }, value: [1, '0.25'] }, { metric: { ns: 'b' }, value: [1, '+Inf'] }] } }));
+    assert.deepEqual(reading, { name: 'error-ratio', kind: 'series', series: [{ labels: { ns: 'a' }, value: 0.25 }, { labels: { ns: 'b' }, value: Number.POSITIVE_INFINITY }] });
   });
-  it('a scalar is a value; NaN stays NaN', async () => {
+  it('a scalar is one series without labels; NaN stays NaN', async () => {
     const reading = await queryPrometheus('http://p:9090', q, answering(200, { status: 'success', data: { resultType: 'scalar', result: [1, 'NaN'] } }));
-    assert.equal(reading.kind, 'value');
-    assert.ok(reading.kind === 'value' && Number.isNaN(reading.value));
+    assert.equal(reading.kind, 'series');
+    assert.ok(reading.kind === 'series' && reading.series.length === 1 && Number.isNaN(reading.series[0]?.value));
   });
   it('an empty vector is no data', async () => {
     assert.deepEqual(await queryPrometheus('http://p:9090', q, answering(200, { status: 'success', data: { resultType: 'vector', result: [] } })), { name: 'error-ratio', kind: 'noData' });
   });
-  it('a bad query is an error with Prometheus\'s message', async () => {
+  it("a query Prometheus rejects is invalid (the query's fault), with Prometheus's message", async () => {
     const reading = await queryPrometheus('http://p:9090', q, answering(400, { status: 'error', errorType: 'bad_data', error: 'parse error at char 4' }));
+    assert.equal(reading.kind, 'invalid');
+    assert.match(reading.kind === 'invalid' ? reading.message : '', /400 bad_data\): parse error/);
+  });
+  it("a 503 is an error (the provider's fault, not the workloads')", async () => {
+    const reading = await queryPrometheus('http://p:9090', q, answering(503, { status: 'error', errorType: 'unavailable', error: 'overloaded' }));
     assert.equal(reading.kind, 'error');
-    assert.match(reading.kind === 'error' ? reading.message : '', /400: parse error/);
   });
   it('an unreachable Prometheus is an error, never a throw', async () => {
     const reading = await queryPrometheus('http://p:9090', q, (() => Promise.reject(new TypeError('fetch failed'))) as typeof fetch);
