@@ -1,4 +1,4 @@
-// The node agent of the hermetic test cluster (DESIGN.md §5): what kwok cannot fake. It runs a real istiod for each
+// The node agent of the hermetic test cluster (hack/cluster/README.md): what kwok cannot fake. It runs a real istiod for each
 // istiod Deployment and executes istioctl Job pods with the real istioctl, both as local processes inside the
 // cluster's network namespace. Started by the launcher: node hack/agent/main.ts --kubeconfig <admin kubeconfig>.
 import { mkdir } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the pinned binaries of the hermetic test cluster (docs: DESIGN.md §5) from Go modules,
+# Builds the pinned binaries of the hermetic test cluster (hack/build/README.md) from Go modules,
 # into a cache outside the repo:
 #
 #   ${IUO_CACHE:-$HOME/.cache/istio-upgrade-operator}/bin/

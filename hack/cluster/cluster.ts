@@ -1,4 +1,4 @@
-// Launcher of the hermetic test cluster (DESIGN.md §5, issue 3 items 2 and 5). Used by the CLI (main.ts:
+// Launcher of the hermetic test cluster. Used by the CLI (main.ts:
 // `npm run cluster -- up|down|status|env|exec|check`), by the end-to-end harness (hack/e2e) and by the scripts
 // (ensureClusterUp, clusterInfo, ...). This module only re-exports; one file per concern:
 //

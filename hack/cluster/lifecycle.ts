@@ -1,4 +1,4 @@
-// up and down of the hermetic cluster (DESIGN.md §5; hack/cluster/README.md, "What `up` does"), and the public
+// up and down of the hermetic cluster (hack/cluster/README.md, "What `up` does"), and the public
 // entry points ensureClusterUp and clusterDown, serialized by the cluster lock.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Network-isolation self-check of the hermetic test cluster's namespace (DESIGN.md §5 network rule).
+// Network-isolation self-check of the hermetic test cluster's namespace (the network rule in hack/cluster/README.md).
 // Run INSIDE the namespace (`npm run cluster -- check` does: ip netns exec iuo-<cluster> node netcheck.ts):
 //   1. connecting to outside addresses (TCP, IPv4 and IPv6) must fail at once with ENETUNREACH, and a UDP send
 //      must fail the same way: there is no route out of the namespace, so no packet can leave it;

@@ -1,4 +1,4 @@
-// The cluster's network namespace `iuo-<cluster>`: creating it with no route out (DESIGN.md §5 network rule),
+// The cluster's network namespace `iuo-<cluster>`: creating it with no route out (the network rule in hack/cluster/README.md),
 // checking that, and running commands inside it.
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
