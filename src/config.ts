@@ -1,6 +1,6 @@
 // The only reader of process.env and command-line flags: validated once, then frozen.
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_ISTIO_NAMESPACE } from './api/constants.ts';
 import { DURATION_PATTERN } from './api/schema.ts';
@@ -60,23 +60,24 @@ export type ConfigResult =
   | { readonly kind: 'version' }
   | { readonly kind: 'error'; readonly message: string };
 
-function loadPlanOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ConfigResult {
-  let values;
+/** Flags parsed strictly (no positionals, no unknown flags), or the parser's message. */
+function parseFlags<const O extends ParseArgsOptionsConfig>(argv: readonly string[], options: O): { values: ReturnType<typeof parseArgs<{ options: O }>>['values'] } | { error: string } {
   try {
-    values = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        filename: { type: 'string', short: 'f' },
-        kubeconfig: { type: 'string' },
-        'istio-namespace': { type: 'string' },
-        output: { type: 'string', short: 'o' },
-      },
-    }).values;
+    return { values: parseArgs({ args: [...argv], strict: true, allowPositionals: false, options }).values };
   } catch (error) {
-    return { kind: 'error', message: `plan: ${error instanceof Error ? error.message : String(error)}` };
+    return { error: error instanceof Error ? error.message : String(error) };
   }
+}
+
+function loadPlanOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ConfigResult {
+  const flags = parseFlags(argv, {
+    filename: { type: 'string', short: 'f' },
+    kubeconfig: { type: 'string' },
+    'istio-namespace': { type: 'string' },
+    output: { type: 'string', short: 'o' },
+  });
+  if ('error' in flags) return { kind: 'error', message: `plan: ${flags.error}` };
+  const values = flags.values;
   if (values.filename === undefined) return { kind: 'error', message: 'plan: -f FILE is required (the IstioUpgrade manifest, or - for stdin)' };
   const output = values.output ?? 'text';
   if (output !== 'text' && output !== 'yaml' && output !== 'json') return { kind: 'error', message: `plan: -o must be text, yaml or json, not "${output}"` };
@@ -88,31 +89,23 @@ function loadPlanOptions(argv: readonly string[], env: Readonly<Record<string, s
 
 export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ConfigResult {
   if (argv[0] === 'plan') return loadPlanOptions(argv.slice(1), env);
-  let values;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        kubeconfig: { type: 'string' },
-        namespace: { type: 'string' },
-        'istio-namespace': { type: 'string' },
-        'installer-service-account': { type: 'string' },
-        'installer-timeout': { type: 'string' },
-        'leader-elect': { type: 'string' },
-        'lease-name': { type: 'string' },
-        identity: { type: 'string' },
-        'metrics-bind-address': { type: 'string' },
-        resync: { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean' },
-        version: { type: 'boolean' },
-      },
-    }).values;
-  } catch (error) {
-    return { kind: 'error', message: error instanceof Error ? error.message : String(error) };
-  }
+  const flags = parseFlags(argv, {
+    kubeconfig: { type: 'string' },
+    namespace: { type: 'string' },
+    'istio-namespace': { type: 'string' },
+    'installer-service-account': { type: 'string' },
+    'installer-timeout': { type: 'string' },
+    'leader-elect': { type: 'string' },
+    'lease-name': { type: 'string' },
+    identity: { type: 'string' },
+    'metrics-bind-address': { type: 'string' },
+    resync: { type: 'string' },
+    'log-level': { type: 'string' },
+    help: { type: 'boolean' },
+    version: { type: 'boolean' },
+  });
+  if ('error' in flags) return { kind: 'error', message: flags.error };
+  const values = flags.values;
   if (values.help === true) return { kind: 'help' };
   if (values.version === true) return { kind: 'version' };
   const bind = values['metrics-bind-address'] ?? '0.0.0.0:9464';

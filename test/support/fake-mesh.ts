@@ -197,6 +197,8 @@ export interface WalkResult {
   readonly phases: string[];
   readonly last: PlanResult;
   readonly now: Date;
+  /** The Events each written pass emitted, in order. */
+  readonly eventsByPass: PlanResult['events'][];
 }
 
 export interface WalkOptions {
@@ -219,6 +221,7 @@ export function walk(initial: IstioUpgrade, mesh: FakeMesh, options: WalkOptions
   let last: PlanResult | undefined;
   const maxPasses = options.maxPasses ?? 500;
   let pass = 0;
+  const eventsByPass: PlanResult['events'][] = [];
   for (; pass < maxPasses; pass++) {
     mesh.tick();
     upgrade = options.beforePass?.(pass, upgrade, mesh, now) ?? upgrade;
@@ -227,6 +230,7 @@ export function walk(initial: IstioUpgrade, mesh: FakeMesh, options: WalkOptions
     for (const action of last.actions) mesh.apply(action, now);
     if (!(options.crashAfterActions?.(pass) ?? false)) {
       upgrade = { ...upgrade, status: last.status };
+      eventsByPass.push(last.events);
       const phase = last.status.phase ?? 'Pending';
       if (phases.at(-1) !== phase) phases.push(phase);
     }
@@ -234,7 +238,7 @@ export function walk(initial: IstioUpgrade, mesh: FakeMesh, options: WalkOptions
     now = new Date(now.getTime() + Math.min(last.requeueAfterMs ?? 60_000, 60_000));
   }
   if (last === undefined) throw new Error('walk made no pass');
-  return { upgrade, passes: pass + 1, phases, last, now };
+  return { upgrade, passes: pass + 1, phases, last, now, eventsByPass };
 }
 
 /**

@@ -66,6 +66,20 @@ describe('happy path (canary bar, then the rest)', () => {
     assert.equal(status.upgraded, '11/11');
   });
 
+  it('emits one Event per step: never two with the same message in a pass, never a phase twice in a row', () => {
+    const all = result.eventsByPass.flat();
+    for (const [index, events] of result.eventsByPass.entries()) {
+      const messages = events.map((e) => e.message);
+      assert.equal(new Set(messages).size, messages.length, `pass ${index} emitted the same message twice: ${messages.join(' | ')}`);
+    }
+    const repeated = all.filter((event, index) => index > 0 && all[index - 1]?.reason === event.reason && all[index - 1]?.message === event.message);
+    assert.deepEqual(repeated, []);
+    // Every phase the upgrade entered is announced by exactly one Event of that reason.
+    for (const phase of ['Prechecking', 'Installing', 'SwitchingTag', 'UpgradingGateways', 'Uninstalling', 'Succeeded']) {
+      assert.equal(all.filter((e) => e.reason === phase).length, 1, `Events with reason ${phase}: ${all.filter((e) => e.reason === phase).length}`);
+    }
+  });
+
   it('takes at least the soak and grace periods of wall time', () => {
     const elapsed = result.now.getTime() - T0.getTime();
     // three soaks of 5m (gateways, canary, rest) and a 10m grace period

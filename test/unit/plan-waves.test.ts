@@ -111,6 +111,9 @@ describe('approval and pause', () => {
     assert.equal(reconciling.reason, 'Paused');
     assert.equal(held.last.requeueAfterMs, undefined);
     assert.equal(held.upgrade.status.phase, 'RollingOut', 'the soak finished; the next restart waits');
+    // Nothing has restarted, so no wave may claim to be under way.
+    const waveStates = (held.upgrade.status.waves ?? []).map((w) => `${w.name}=${w.state}`);
+    assert.deepEqual(waveStates.filter((s) => s.endsWith('=InProgress')), [], `wave states while paused: ${waveStates.join(', ')}`);
     const resumed = walk({ ...held.upgrade, spec: { ...held.upgrade.spec, paused: false } }, mesh, { start: held.now });
     assert.equal(resumed.upgrade.status.phase, 'Succeeded');
     for (const [key, count] of mesh.restarts) assert.equal(count, 1, `${key} restarted ${count} times`);
