@@ -28,7 +28,8 @@ export const DEFAULT_RATE = 10;
 
 /** The workload a namespace gets when none is named; istio-ingress gets its gateway's usual name. */
 export function defaultWorkload(namespace: string): string {
-  return namespace === 'istio-ingress' ? 'istio-ingressgateway' : `${namespace}-app`;
+  // A real workload of the sample mesh (hack/e2e/mesh.ts), so queries that filter on {{workloads}} find it.
+  return namespace === 'istio-ingress' ? 'istio-ingressgateway' : `${namespace}-api`;
 }
 
 interface Series {

@@ -57,6 +57,8 @@ export class OperatorProcess {
     this.options = options;
     mkdirSync(kube.info.logsDir, { recursive: true });
     this.logFile = join(kube.info.logsDir, `operator-${options.identity}.log`);
+    // One log per scenario (a restart of the same process appends): tests read what this run did, not an earlier one.
+    writeFileSync(this.logFile, '');
   }
 
   start(): void {

@@ -369,6 +369,7 @@ export const IstioUpgradeStatusSchema = z.object({
     .max(1000)
     .optional()
     .meta({ description: 'Pods evicted (OnDelete workloads) whose replacement is not seen yet: no other pod of the same workload is evicted until it is.' }),
+  tagReverts: z.int().min(0).optional().meta({ description: 'Times a moved tag was found pointing elsewhere after the switch and written again (more than 3 fail the upgrade: TagReverted).' }),
   oldRevisionUnusedSince: z.string().optional(),
   failure: z.object({ phase: PhaseSchema, reason: z.string(), message: z.string() }).optional(),
   conditions: z.array(ConditionSchema).optional(),

@@ -10,6 +10,7 @@ import { STEPS } from './phases/index.ts';
 import { isReason, type Reason } from './reasons.ts';
 import { waveTarget } from './soak.ts';
 import type { Hold, StepOutcome } from './step.ts';
+import { TAG_HELD_IN, holdMovedTags } from './tag-guard.ts';
 import { resolveWaves, waveTag } from './waves.ts';
 import { workloadOnRevision } from './workloads.ts';
 
@@ -55,7 +56,7 @@ export function plan(upgrade: IstioUpgrade, observed: ObservedState, now: Date):
 
   let outcome: StepOutcome = { kind: 'done' };
   for (let i = 0; i < MAX_TRANSITIONS_PER_PASS; i++) {
-    outcome = STEPS[draft.phase](draft);
+    outcome = (TAG_HELD_IN.includes(draft.phase) ? holdMovedTags(draft) : undefined) ?? STEPS[draft.phase](draft);
     if (outcome.kind === 'next') enter(draft, outcome.phase, outcome.message, outcome.event);
     else if (outcome.kind === 'fail') recordFailure(draft, outcome.reason, outcome.message);
     else break;

@@ -30,6 +30,7 @@ export const REASONS = {
   InstallFailed: 'failure',
   RevisionLost: 'failure',
   TagSwitchTimeout: 'failure',
+  TagReverted: 'failure',
   GatewayUpgradeTimeout: 'failure',
   WorkloadTimeout: 'failure',
   SoakFailed: 'failure',

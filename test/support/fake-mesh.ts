@@ -209,6 +209,8 @@ export interface WalkOptions {
   /** Simulate a crash after executing the actions of these passes: the status write is lost. */
   readonly crashAfterActions?: (pass: number) => boolean;
   readonly stopWhen?: (upgrade: IstioUpgrade) => boolean;
+  /** Called with each pass's plan before its actions run: the mesh is still what that pass observed. */
+  readonly afterPlan?: (result: PlanResult, mesh: FakeMesh) => void;
   /** Error ratio per namespace served to soak queries (default 0 everywhere). */
   readonly errorRatio?: (namespaces: readonly string[], upgrade: IstioUpgrade) => number;
 }
@@ -227,6 +229,7 @@ export function walk(initial: IstioUpgrade, mesh: FakeMesh, options: WalkOptions
     upgrade = options.beforePass?.(pass, upgrade, mesh, now) ?? upgrade;
     mesh.observed = { ...mesh.observed, metrics: sampleFor(upgrade, mesh.observed, now, options.errorRatio) };
     last = plan(upgrade, mesh.observed, now);
+    options.afterPlan?.(last, mesh);
     for (const action of last.actions) mesh.apply(action, now);
     if (!(options.crashAfterActions?.(pass) ?? false)) {
       upgrade = { ...upgrade, status: last.status };
