@@ -29,6 +29,9 @@ Flags:
   --identity NAME                    this replica's identity in the Lease (default: $POD_NAME, else host-pid)
   --metrics-bind-address HOST:PORT   /metrics, /healthz and /readyz (default: 0.0.0.0:9464)
   --resync DURATION                  look at every IstioUpgrade at least this often (default: 60s)
+  --informer-down-limit DURATION     /healthz fails (the kubelet restarts the pod) only once a cache's list/watch
+                                     has kept failing this long; until then it retries by itself (default: 5m)
+  --request-timeout DURATION         give up on an API request not answered in this long (default: 30s)
   --log-level LEVEL                  trace, debug, info, warn, error or silent (default: info)
   --help                             print this help
   --version                          print the version
@@ -49,6 +52,8 @@ const ConfigSchema = z.object({
   metricsHost: z.string().min(1),
   metricsPort: z.coerce.number().int().min(0).max(65535),
   resyncMs: durationText.transform(parseDuration),
+  informerDownLimitMs: durationText.transform(parseDuration),
+  requestTimeoutMs: durationText.transform(parseDuration),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -100,6 +105,8 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     identity: { type: 'string' },
     'metrics-bind-address': { type: 'string' },
     resync: { type: 'string' },
+    'informer-down-limit': { type: 'string' },
+    'request-timeout': { type: 'string' },
     'log-level': { type: 'string' },
     help: { type: 'boolean' },
     version: { type: 'boolean' },
@@ -122,11 +129,13 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     metricsHost: colon < 0 ? '' : bind.slice(0, colon),
     metricsPort: colon < 0 ? '' : bind.slice(colon + 1),
     resyncMs: values.resync ?? '60s',
+    informerDownLimitMs: values['informer-down-limit'] ?? '5m',
+    requestTimeoutMs: values['request-timeout'] ?? '30s',
     logLevel: values['log-level'] ?? 'info',
   };
   const parsed = ConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!parsed.success) {
-    const flag: Record<string, string> = { metricsHost: 'metrics-bind-address', metricsPort: 'metrics-bind-address', installerTimeoutMs: 'installer-timeout', resyncMs: 'resync', leaderElect: 'leader-elect', logLevel: 'log-level', istioNamespace: 'istio-namespace', installerServiceAccount: 'installer-service-account', leaseName: 'lease-name' };
+    const flag: Record<string, string> = { metricsHost: 'metrics-bind-address', metricsPort: 'metrics-bind-address', installerTimeoutMs: 'installer-timeout', resyncMs: 'resync', informerDownLimitMs: 'informer-down-limit', requestTimeoutMs: 'request-timeout', leaderElect: 'leader-elect', logLevel: 'log-level', istioNamespace: 'istio-namespace', installerServiceAccount: 'installer-service-account', leaseName: 'lease-name' };
     const message = parsed.error.issues.map((i) => `--${flag[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`).join('; ');
     return { kind: 'error', message };
   }

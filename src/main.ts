@@ -13,10 +13,13 @@ import { InformerSet } from './kube/caches.ts';
 import { loadKubeConfig, makeClients } from './kube/clients.ts';
 import { EventRecorder } from './kube/events.ts';
 import { createLogger } from './runtime/logger.ts';
+import { liveness } from './runtime/liveness.ts';
 import { startHttpServer } from './runtime/http-server.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
 
 const STUCK_AFTER_MS = 10 * 60_000;
+/** Lease requests give up well within the renew deadline (10s), so a hung renewal is retried in time. */
+const LEASE_REQUEST_TIMEOUT_MS = 4_000;
 
 function version(): string {
   const pkg: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -26,7 +29,7 @@ function version(): string {
 async function run(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
   const metrics = new OperatorMetrics();
-  const clients = makeClients(loadKubeConfig(config.kubeconfig));
+  const clients = makeClients(loadKubeConfig(config.kubeconfig), { requestMs: config.requestTimeoutMs, leaseMs: LEASE_REQUEST_TIMEOUT_MS }, `istio-upgrade-operator/${version()}`);
   let kubernetesVersion: string;
   try {
     kubernetesVersion = (await clients.version.getCode()).gitVersion;
@@ -53,16 +56,14 @@ async function run(config: Config): Promise<void> {
     clock: () => new Date(),
     stillLeading: () => elector?.holdsLease() ?? true,
   });
+  metrics.observeInformers(() => informers.health());
   const controller = new Controller({ informers, queue, reconciler, metrics, log, resyncMs: config.resyncMs });
   const elector = config.leaderElect
     ? new LeaderElector(clients.coordination, { namespace: config.namespace, name: config.leaseName, identity: config.identity, leaseDurationSeconds: 15, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 }, log)
     : undefined;
 
   const server: Server = await startHttpServer(config.metricsHost, config.metricsPort, metrics.registry, {
-    healthy: () => {
-      const stuck = controller.stuckForMs();
-      return stuck > STUCK_AFTER_MS ? { ok: false, detail: `no reconcile finished for ${Math.round(stuck / 1000)}s` } : { ok: true, detail: 'reconciling' };
-    },
+    healthy: () => liveness(controller.stuckForMs(), informers.health(), { stuckAfterMs: STUCK_AFTER_MS, informerDownLimitMs: config.informerDownLimitMs }),
     ready: () => (informers.synced() ? { ok: true, detail: 'caches synced' } : { ok: false, detail: `waiting for caches: ${informers.unsynced().join(', ')}` }),
   });
   log.info({ address: `${config.metricsHost}:${config.metricsPort}` }, 'serving /metrics, /healthz and /readyz');

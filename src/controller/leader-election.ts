@@ -58,6 +58,9 @@ export class LeaderElector {
   async run(callbacks: LeaderCallbacks): Promise<void> {
     while (!this.stopped) {
       let renewed = false;
+      // The lease says it was renewed when the attempt began: count from then, not from a late answer, so this
+      // replica never believes it holds the lease longer than the others see it held.
+      const attemptedAt = this.clock();
       try {
         renewed = await this.tryAcquireOrRenew();
       } catch (error) {
@@ -65,7 +68,7 @@ export class LeaderElector {
       }
       const now = this.clock();
       if (renewed) {
-        this.lastRenewMs = now;
+        this.lastRenewMs = attemptedAt;
         if (!this.leading) {
           this.leading = true;
           this.log.info({ lease: `${this.settings.namespace}/${this.settings.name}` }, 'became leader');

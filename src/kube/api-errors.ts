@@ -10,6 +10,20 @@ export function statusCodeOf(error: unknown): number | undefined {
   return undefined;
 }
 
+/** The Status object the API server answered with, when the body is one. */
+function statusBody(error: unknown): { message?: unknown; reason?: unknown } | undefined {
+  if (!(error instanceof ApiException)) return undefined;
+  let body: unknown = error.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  return typeof body === 'object' && body !== null ? body : undefined;
+}
+
 function bodyMessage(error: unknown): string {
   if (error instanceof ApiException) {
     const body: unknown = error.body;
@@ -31,8 +45,9 @@ export function isNotFound(error: unknown): boolean {
   return statusCodeOf(error) === 404;
 }
 
+/** A 409 that says the object exists (a create that already happened); a 409 Conflict is not one. */
 export function isAlreadyExists(error: unknown): boolean {
-  return statusCodeOf(error) === 409;
+  return statusCodeOf(error) === 409 && statusBody(error)?.reason === 'AlreadyExists';
 }
 
 /** `what` names the call, e.g. "patch deployments bar/api". */

@@ -1,4 +1,6 @@
-// The API clients the operator uses, built once from a KubeConfig.
+// The API clients the operator uses, built once from a KubeConfig. Every request carries a timeout, so that a
+// black-holed connection cannot hang a pass or a Lease renewal; watches (src/kube/informer.ts) are long-lived
+// and bounded by the informer instead.
 import {
   AdmissionregistrationV1Api,
   AppsV1Api,
@@ -7,7 +9,11 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  ServerConfiguration,
   VersionApi,
+  createConfiguration,
+  type Configuration,
+  type Middleware,
 } from '@kubernetes/client-node';
 
 export interface KubeClients {
@@ -21,6 +27,15 @@ export interface KubeClients {
   readonly version: VersionApi;
 }
 
+export interface RequestTimeouts {
+  /** Every request but Lease requests. */
+  readonly requestMs: number;
+  /** Lease requests: shorter than the renew deadline, so a hung renewal ends in time to be retried. */
+  readonly leaseMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: RequestTimeouts = { requestMs: 30_000, leaseMs: 4_000 };
+
 /** From a kubeconfig file when given, otherwise the in-cluster ServiceAccount. */
 export function loadKubeConfig(kubeconfigPath: string | undefined): KubeConfig {
   const config = new KubeConfig();
@@ -29,15 +44,38 @@ export function loadKubeConfig(kubeconfigPath: string | undefined): KubeConfig {
   return config;
 }
 
-export function makeClients(config: KubeConfig): KubeClients {
+/** Aborts a request that has not been answered within `ms` (the caller sees a TimeoutError: transient). */
+export function timeoutMiddleware(ms: number, userAgent: string): Middleware {
+  return {
+    pre: (context) => {
+      context.setSignal(AbortSignal.timeout(ms));
+      context.setHeaderParam('User-Agent', userAgent);
+      return Promise.resolve(context);
+    },
+    post: (response) => Promise.resolve(response),
+  };
+}
+
+function configuration(kubeConfig: KubeConfig, timeoutMs: number, userAgent: string): Configuration {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (cluster === null) throw new Error('the kubeconfig has no current cluster');
+  return createConfiguration({
+    baseServer: new ServerConfiguration(cluster.server, {}),
+    authMethods: { default: kubeConfig },
+    promiseMiddleware: [timeoutMiddleware(timeoutMs, userAgent)],
+  });
+}
+
+export function makeClients(config: KubeConfig, timeouts: RequestTimeouts = DEFAULT_TIMEOUTS, userAgent = 'istio-upgrade-operator'): KubeClients {
+  const standard = configuration(config, timeouts.requestMs, userAgent);
   return {
     config,
-    core: config.makeApiClient(CoreV1Api),
-    apps: config.makeApiClient(AppsV1Api),
-    batch: config.makeApiClient(BatchV1Api),
-    admission: config.makeApiClient(AdmissionregistrationV1Api),
-    custom: config.makeApiClient(CustomObjectsApi),
-    coordination: config.makeApiClient(CoordinationV1Api),
-    version: config.makeApiClient(VersionApi),
+    core: new CoreV1Api(standard),
+    apps: new AppsV1Api(standard),
+    batch: new BatchV1Api(standard),
+    admission: new AdmissionregistrationV1Api(standard),
+    custom: new CustomObjectsApi(standard),
+    coordination: new CoordinationV1Api(configuration(config, timeouts.leaseMs, userAgent)),
+    version: new VersionApi(standard),
   };
 }

@@ -38,6 +38,8 @@ export interface InformerHealth {
   readonly lastError: string | undefined;
   /** When the cache was last known complete (a list succeeded, a watch delivered or ended cleanly). */
   readonly lastSyncMs: number | undefined;
+  /** How long list/watch has been failing (since start, when it never listed); 0 when not failing. */
+  readonly failingForMs: number;
 }
 
 export interface Store<S> {
@@ -90,6 +92,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
   private lastError: string | undefined;
   private lastSyncMs: number | undefined;
   private firstAttempt: Promise<void> | undefined;
+  private startedAtMs: number | undefined;
   private resolveFirst: (() => void) | undefined;
 
   constructor(config: KubeConfig, options: InformerOptions<T, S>) {
@@ -102,9 +105,10 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
   }
 
   health(nowMs = Date.now()): InformerHealth {
-    const failingFor = this.failingSinceMs === undefined ? 0 : nowMs - this.failingSinceMs;
-    const up = this.listedOnce && failingFor <= (this.options.staleAfterMs ?? 10_000);
-    return { name: this.options.name, up, lastError: this.lastError, lastSyncMs: this.lastSyncMs };
+    const since = this.failingSinceMs ?? (this.listedOnce ? undefined : this.startedAtMs);
+    const failingForMs = since === undefined ? 0 : Math.max(0, nowMs - since);
+    const up = this.listedOnce && failingForMs <= (this.options.staleAfterMs ?? 10_000);
+    return { name: this.options.name, up, lastError: this.lastError, lastSyncMs: this.lastSyncMs, failingForMs };
   }
 
   get(name: string, namespace = ''): S | undefined {
@@ -120,6 +124,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
 
   /** Starts listing and watching; resolves once the first list has succeeded or failed (retries go on). */
   start(): Promise<void> {
+    this.startedAtMs ??= Date.now();
     this.firstAttempt ??= new Promise<void>((resolve) => {
       this.resolveFirst = resolve;
     });

@@ -1,6 +1,7 @@
 // Prometheus metrics of the operator (prom-client). Every metric is documented in docs/metrics.md.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { Phases, type IstioUpgradeStatus, type Phase } from '../api/schema.ts';
+import type { InformerHealth } from '../kube/informer.ts';
 
 export class OperatorMetrics {
   readonly registry = new Registry();
@@ -20,9 +21,36 @@ export class OperatorMetrics {
   readonly reconcileErrors = new Counter({ name: 'istio_upgrade_reconcile_errors_total', help: 'Failed reconcile passes by error class (stalled, waiting, transient).', labelNames: ['class'], registers: [this.registry] });
   readonly queueDepth = new Gauge({ name: 'istio_upgrade_queue_depth', help: 'Keys waiting in the work queue.', registers: [this.registry] });
   readonly leader = new Gauge({ name: 'istio_upgrade_leader', help: '1 when this replica holds the leader lease.', registers: [this.registry] });
+  private informerHealth: () => readonly InformerHealth[] = () => [];
+  readonly informerUp = new Gauge({
+    name: 'istio_upgrade_informer_up',
+    help: '1 when the informer cache is complete and current, 0 while its list/watch keeps failing (the operator does not act then).',
+    labelNames: ['informer'],
+    registers: [this.registry],
+    collect: () => {
+      this.informerUp.reset();
+      for (const h of this.informerHealth()) this.informerUp.set({ informer: h.name }, h.up ? 1 : 0);
+    },
+  });
+  readonly informerSyncAge = new Gauge({
+    name: 'istio_upgrade_informer_last_sync_age_seconds',
+    help: 'Seconds since the informer cache was last known complete (a list, a watch event or a clean watch end).',
+    labelNames: ['informer'],
+    registers: [this.registry],
+    collect: () => {
+      this.informerSyncAge.reset();
+      const now = Date.now();
+      for (const h of this.informerHealth()) if (h.lastSyncMs !== undefined) this.informerSyncAge.set({ informer: h.name }, (now - h.lastSyncMs) / 1000);
+    },
+  });
 
   constructor(withDefaults = true) {
     if (withDefaults) collectDefaultMetrics({ register: this.registry, prefix: 'istio_upgrade_operator_' });
+  }
+
+  /** Where the informer gauges read their values at each scrape. */
+  observeInformers(source: () => readonly InformerHealth[]): void {
+    this.informerHealth = source;
   }
 
   recordStatus(upgrade: string, status: IstioUpgradeStatus): void {

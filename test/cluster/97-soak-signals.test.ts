@@ -2,7 +2,8 @@
 // - the shipped example's checks (examples/upgrade.yaml) pass on a healthy mesh, and the gateways soak reads
 //   the gateway's own source-reported series from the exporter;
 // - a PromQL Prometheus rejects fails the precheck, before anything changes;
-// - no traffic for a whole soak rolls back with NoTraffic, and passes with allowNoData;
+// - no traffic for a whole soak (a canary namespace that never had any) rolls back with NoTraffic, and passes
+//   with allowNoData;
 // - Prometheus stopped mid-soak: the soak holds (the clock does not count), then MetricsUnavailable;
 // - an istio-proxy restart of an upgraded pod during the canary soak rolls back naming the pod, with no
 //   Prometheus configured at all.
@@ -13,7 +14,9 @@ import yaml from 'js-yaml';
 import type { IstioUpgradeSpecInput } from '../../src/api/schema.ts';
 import { restartDeadDaemons, stopPrometheus } from '../../hack/e2e/daemons.ts';
 import { kubectl, waitFor, type Kube } from '../../hack/e2e/kube.ts';
-import { podRevision, resetMesh, revisionInstalled, tagRevision } from '../../hack/e2e/mesh.ts';
+import { applyObjects, podRevision, resetMesh, revisionInstalled, tagRevision } from '../../hack/e2e/mesh.ts';
+import { deployment } from '../../hack/e2e/workloads.ts';
+import { ISTIO_REV_LABEL } from '../../src/api/constants.ts';
 import type { OperatorProcess } from '../../hack/e2e/operator.ts';
 import { freshScenario, resetExporter } from '../../hack/e2e/scenario.ts';
 import { condition, createUpgrade, deleteUpgrade, waitForPhase, waitForUpgrade, type LiveUpgrade } from '../../hack/e2e/upgrades.ts';
@@ -84,13 +87,21 @@ describe('end to end: soaks that measure something, built-in health signals (iss
 
   it('no traffic for a whole soak rolls back with NoTraffic; with allowNoData it passes', async () => {
     await resetMesh(kube);
-    await fetch(`${kube.info.exporterUrl}/rate?namespace=bar&value=0`, { method: 'POST' });
-    const waves = { waves: [{ name: 'canary', namespaces: ['bar'] }, { name: 'rest', maxConcurrentNamespaces: 3 }], workloadTimeout: '3m' };
+    // A namespace that has never had traffic: the exporter serves no series for it, so the canary soak sees none.
+    await applyObjects(kube, [
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'quiet', labels: { [ISTIO_REV_LABEL]: 'default', 'iuo.test/shape': 'quiet' } } },
+      deployment('quiet', 'quiet-api'),
+    ]);
+    await waitFor('quiet-api injected by the old revision', async () => {
+      const pods = (await kube.core.listNamespacedPod({ namespace: 'quiet' })).items;
+      return pods.length === 1 && pods.every((p) => p.status?.phase === 'Running' && podRevision(p) === kube.info.versions.istioOldRevision);
+    }, 120_000, 1000);
+    const waves = { waves: [{ name: 'canary', namespaces: ['quiet'] }, { name: 'rest', maxConcurrentNamespaces: 3 }], workloadTimeout: '3m' };
     await createUpgrade(kube, 'quiet', spec(kube, { duration: '6s', prometheus: prometheus(kube) }, waves));
     const quiet = await ended(kube, 'quiet');
     assert.equal(quiet.status?.phase, 'RolledBack');
     assert.equal(quiet.status?.failure?.reason, 'NoTraffic');
-    assert.match(quiet.status.failure.message, /soak of wave:canary measured nothing: no data for error-ratio/);
+    assert.match(quiet.status.failure.message, /soak of wave:canary measured nothing: no data for error-ratio, error-ratio-by-workload/);
     await deleteUpgrade(kube, 'quiet');
 
     const allow = prometheus(kube, { checks: (EXAMPLE.spec.soak?.prometheus?.checks ?? []).map((c) => ({ ...c, allowNoData: true })) });

@@ -14,8 +14,9 @@ export interface RecordedCall {
 
 export type Handler = (args: Record<string, unknown>, call: number) => unknown;
 
-export function apiError(code: number, message = 'injected'): ApiException<string> {
-  return new ApiException(code, message, JSON.stringify({ message }), {});
+/** An API error as the API server answers it: a Status body with the reason (409: AlreadyExists or Conflict). */
+export function apiError(code: number, message = 'injected', reason?: string): ApiException<string> {
+  return new ApiException(code, message, JSON.stringify({ kind: 'Status', message, ...(reason === undefined ? {} : { reason }) }), {});
 }
 
 export class RecordingClients {

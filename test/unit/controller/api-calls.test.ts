@@ -100,12 +100,17 @@ describe('actions: the API calls each makes, idempotently', () => {
     });
   }
 
-  it('installer Job: the overlay ConfigMap first, then the Job; an existing Job is done already', async () => {
-    const job: Action = { type: 'runInstallerJob', purpose: 'install', jobName: 'up-install-1', image: 'i', args: ['install'], overlay: { spec: {} } };
-    const { outcome, trace } = await run(job, (c) => c.on('batch.createNamespacedJob', () => { throw apiError(409); }));
-    assert.equal(outcome, 'skipped');
-    assert.deepEqual(trace, ['core.createNamespacedConfigMap istio-upgrade-operator/', 'batch.createNamespacedJob istio-upgrade-operator/']);
-  });
+  for (const [name, reason, expected] of [
+    ['an existing Job (AlreadyExists) is done already', 'AlreadyExists', 'skipped'],
+    ['a 409 Conflict is not an existing Job: transient, retried', 'Conflict', 'TransientError'],
+  ] as const) {
+    it(`installer Job: the overlay ConfigMap first, then the Job; ${name}`, async () => {
+      const job: Action = { type: 'runInstallerJob', purpose: 'install', jobName: 'up-install-1', image: 'i', args: ['install'], overlay: { spec: {} } };
+      const { outcome, trace } = await run(job, (c) => c.on('batch.createNamespacedJob', () => { throw apiError(409, 'injected', reason); }));
+      assert.equal(outcome instanceof Error ? outcome.name : outcome, expected);
+      assert.deepEqual(trace, ['core.createNamespacedConfigMap istio-upgrade-operator/', 'batch.createNamespacedJob istio-upgrade-operator/']);
+    });
+  }
 
   it('tag webhook: Service, then injector, then validator, each server-side applied', async () => {
     const fixture = tagFixture('default', '1-31-0');
