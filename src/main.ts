@@ -47,7 +47,7 @@ async function run(config: Config): Promise<void> {
   const reconciler = new Reconciler({
     clients,
     caches: informers.caches,
-    unsyncedCaches: () => informers.unsynced(),
+    unsyncedCaches: () => informers.health().filter((h) => !h.up),
     observeContext: { caches: informers.caches, istioNamespace: config.istioNamespace, installerNamespace: config.namespace, kubernetesVersion },
     installer,
     events: new EventRecorder(clients.core, config.identity),

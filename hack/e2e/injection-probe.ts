@@ -14,6 +14,11 @@ export interface ProbeNamespace {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/** A probe namespace injected through a tag; labelled as a shape namespace, so resetMesh removes it. */
+export function tagProbeNamespace(tag = 'default'): ProbeNamespace {
+  return { name: `probe-${tag}`, labels: { [ISTIO_REV_LABEL]: tag, 'iuo.test/shape': 'probe' } };
+}
+
 export interface ProbeReport {
   created: number;
   rejected: string[];
@@ -32,6 +37,11 @@ async function expectedRevision(kube: Kube, labels: Readonly<Record<string, stri
   if (viaTag !== undefined) return viaTag;
   // No such tag: the namespace label names a revision itself, or (default) the non-revisioned injector serves it.
   return tag === 'default' ? 'default' : tag;
+}
+
+/** One line for the test output: pods created, by revision, and each kind of failure. */
+export function probeSummary(report: ProbeReport): string {
+  return `${report.created} pods, revisions ${JSON.stringify(report.revisions)}, rejected ${report.rejected.length}, not injected ${report.notInjected.length}, wrong revision ${report.wrongRevision.length}`;
 }
 
 export class InjectionProbe {

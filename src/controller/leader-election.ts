@@ -4,6 +4,9 @@ import { V1MicroTime, type CoordinationV1Api, type V1Lease, type V1ObjectMeta } 
 import type { Logger } from 'pino';
 import { isNotFound, statusCodeOf } from '../kube/api-errors.ts';
 
+/** How soon a leader retries a renewal that failed (the normal period is retryPeriodMs). */
+const FAILED_RENEW_RETRY_MS = 500;
+
 export interface LeaderElectionSettings {
   readonly namespace: string;
   readonly name: string;
@@ -79,8 +82,10 @@ export class LeaderElector {
         this.log.warn('lost the leader lease; stopping all actions');
         callbacks.onStoppedLeading();
       }
+      // A leader whose renewal failed tries again soon, so a few failed requests in a row do not cost the lease.
+      const waitMs = this.leading && !renewed ? Math.min(this.settings.retryPeriodMs, FAILED_RENEW_RETRY_MS) : this.settings.retryPeriodMs;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.settings.retryPeriodMs);
+        const timer = setTimeout(resolve, waitMs);
         this.wakeUp = () => {
           clearTimeout(timer);
           resolve();

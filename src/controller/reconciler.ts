@@ -10,6 +10,7 @@ import { isTerminal, plan } from '../core/plan.ts';
 import type { Caches } from '../kube/caches.ts';
 import type { KubeClients } from '../kube/clients.ts';
 import type { EventRecorder } from '../kube/events.ts';
+import type { InformerHealth } from '../kube/informer.ts';
 import { describeAction, execute } from '../kube/execute.ts';
 import type { InstallerSettings } from '../kube/installer/job-spec.ts';
 import { observe, parseUpgrade, type ObserveContext } from '../kube/observe.ts';
@@ -20,7 +21,8 @@ export interface ReconcilerDeps {
   readonly clients: KubeClients;
   readonly caches: Caches;
   /** Informers that are not watching; acting on a partial view of the cluster is never safe. */
-  readonly unsyncedCaches: () => readonly string[];
+  /** Informer caches that are not complete and current now. */
+  readonly unsyncedCaches: () => readonly InformerHealth[];
   readonly observeContext: ObserveContext;
   readonly installer: InstallerSettings;
   readonly events: EventRecorder;
@@ -36,6 +38,8 @@ export interface ReconcileResult {
 }
 
 const WATCH_RETRY_MS = 5_000;
+/** How long caches may stay incomplete (for reasons other than RBAC) before the upgrade reports Stalled. */
+const WATCH_STALLED_AFTER_MS = 60_000;
 
 /** Thrown when leadership was lost in the middle of a pass: nothing more is written. */
 export class NotLeaderError extends Error {
@@ -83,8 +87,11 @@ export class Reconciler {
     metrics.recordStatus(name, upgrade.status);
     if (isTerminal(upgrade.status.phase)) return { requeueAfterMs: undefined };
 
+    // A replica whose lease may have lapsed starts no pass at all (reads included): another may be acting.
+    this.ensureLeading();
     const log = this.deps.log.child({ upgrade: name, phase: upgrade.status.phase ?? 'Pending' });
     const now = clock();
+    log.debug('pass');
     let status: IstioUpgradeStatus = upgrade.status;
     let events: readonly UpgradeEvent[] = [];
     let requeueAfterMs: number | undefined;
@@ -92,7 +99,12 @@ export class Reconciler {
     try {
       const unsynced = this.deps.unsyncedCaches();
       if (unsynced.length > 0) {
-        throw new WaitingError('WatchFailed', `not acting on a partial view of the cluster: cannot list/watch ${unsynced.join(', ')}; check the operator's RBAC (deploy/rbac-operator.yaml) and the API server`, WATCH_RETRY_MS);
+        const what = `cannot list/watch ${unsynced.map((h) => (h.lastError === undefined ? h.name : `${h.name} (${h.lastError})`)).join(', ')}`;
+        // Forbidden never passes by itself; anything else is first retried quietly (an API server restart, a
+        // few failed requests) and only reported as Stalled once it has lasted.
+        const lasting = unsynced.some((h) => h.lastStatusCode === 403 || h.failingForMs > WATCH_STALLED_AFTER_MS);
+        if (!lasting) throw new WaitingError('RetryingAfterError', `not acting on a partial view of the cluster yet: ${what}; retrying`, WATCH_RETRY_MS);
+        throw new WaitingError('WatchFailed', `not acting on a partial view of the cluster: ${what}; check the operator's RBAC (deploy/rbac-operator.yaml) and the API server`, WATCH_RETRY_MS);
       }
       const observed = await observe(this.deps.observeContext, upgrade, now);
       const result = plan(upgrade, observed, now);
@@ -124,6 +136,7 @@ export class Reconciler {
 
   private async writeAndRecord(upgrade: IstioUpgrade, status: IstioUpgradeStatus, log: Logger, now: Date, basedOn: string): Promise<void> {
     const name = upgrade.metadata.name;
+    this.ensureLeading();
     const written = await writeStatus(this.deps.clients.custom, name, upgrade.status, status);
     if (written !== undefined) this.lastWritten.set(name, { basedOn, status });
     this.deps.metrics.recordStatus(name, status);

@@ -2,14 +2,27 @@
 // has today that `tag set` would drop (its auto-inject entry).
 import type { ApplyTagWebhook } from './actions.ts';
 import type { Draft } from './draft.ts';
+import { DEFAULT_TAG } from '../api/constants.ts';
 import { DEFAULT_VALIDATOR_NAME, buildTagWebhook } from './tag-webhook.ts';
 import { findCanonicalWebhook, tagConfig, tagTarget } from './tags.ts';
 
+/**
+ * Whether every object of the tag sends to `revision`: the tag's injector webhook and, for the default tag, the
+ * default validator (written last, so a move cut short between the two is written again, not taken as done).
+ */
 export function tagPointsAt(draft: Draft, tag: string, revision: string): boolean {
-  const config = tagConfig(draft.observed.mutatingWebhooks, tag);
+  const { mutatingWebhooks, validatingWebhooks } = draft.observed;
+  const config = tagConfig(mutatingWebhooks, tag);
   if (config === undefined) return false;
-  const target = tagTarget(config, draft.observed.mutatingWebhooks);
-  return target.revision === revision && target.consistent;
+  const target = tagTarget(config, mutatingWebhooks);
+  if (target.revision !== revision || !target.consistent) return false;
+  if (tag !== DEFAULT_TAG) return true;
+  const validator = validatingWebhooks.find((w) => w.name === DEFAULT_VALIDATOR_NAME);
+  // None at all: nothing calls the old revision for validation (the tag write creates one when it can).
+  if (validator === undefined) return true;
+  // Every entry of the validator calls istiod (it has no injector entries).
+  const validates = tagTarget(validator, mutatingWebhooks, () => true);
+  return validates.revision === revision && validates.consistent;
 }
 
 export type TagMove = { readonly ok: true; readonly action: ApplyTagWebhook } | { readonly ok: false; readonly reason: string };

@@ -4,7 +4,7 @@
 // while no `default` tag exists, its injector plays the default tag's part (it serves the same selectors).
 import { DEFAULT_TAG, ISTIO_REV_LABEL, ISTIO_TAG_LABEL } from '../api/constants.ts';
 import { isDeactivated, isInjectorEntry } from './injection.ts';
-import type { ObservedState, WebhookConfiguration } from './observed.ts';
+import type { ObservedState, WebhookConfiguration, WebhookEntry } from './observed.ts';
 
 /** The revision name of a non-revisioned control plane (its objects are labelled istio.io/rev=default). */
 export const DEFAULT_REVISION = 'default';
@@ -53,10 +53,11 @@ export function resolveTag(observed: Pick<ObservedState, 'mutatingWebhooks'>, ta
  * Which revision a tag's configuration sends pods to, and whether every entry agrees: each injector entry calls
  * the Service of that revision's own injector (a URL-based remote injector counts as agreeing).
  */
-export function tagTarget(config: WebhookConfiguration, webhooks: readonly WebhookConfiguration[]): { revision: string | undefined; consistent: boolean } {
+/** The revision a tag's objects name, and whether the entries (`entries` selects which) call its Service. */
+export function tagTarget(config: WebhookConfiguration, webhooks: readonly WebhookConfiguration[], entries: (entry: WebhookEntry) => boolean = isInjectorEntry): { revision: string | undefined; consistent: boolean } {
   const revision = config.labels[ISTIO_REV_LABEL];
   if (revision === undefined) return { revision, consistent: false };
   const expected = revisionServiceName(webhooks, revision) ?? (revision === DEFAULT_REVISION ? 'istiod' : `istiod-${revision}`);
-  const consistent = config.webhooks.filter(isInjectorEntry).every((w) => w.clientConfig.url !== undefined || w.clientConfig.service?.name === expected);
+  const consistent = config.webhooks.filter(entries).every((w) => w.clientConfig.url !== undefined || w.clientConfig.service?.name === expected);
   return { revision, consistent };
 }

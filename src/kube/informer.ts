@@ -36,6 +36,8 @@ export interface InformerHealth {
   /** Listed at least once, and not failing for longer than staleAfterMs. */
   readonly up: boolean;
   readonly lastError: string | undefined;
+  /** The HTTP status of the last failure, when the API server answered (403: RBAC, will not pass by itself). */
+  readonly lastStatusCode: number | undefined;
   /** When the cache was last known complete (a list succeeded, a watch delivered or ended cleanly). */
   readonly lastSyncMs: number | undefined;
   /** How long list/watch has been failing (since start, when it never listed); 0 when not failing. */
@@ -90,6 +92,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
   private listedOnce = false;
   private failingSinceMs: number | undefined;
   private lastError: string | undefined;
+  private lastStatusCode: number | undefined;
   private lastSyncMs: number | undefined;
   private firstAttempt: Promise<void> | undefined;
   private startedAtMs: number | undefined;
@@ -108,7 +111,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
     const since = this.failingSinceMs ?? (this.listedOnce ? undefined : this.startedAtMs);
     const failingForMs = since === undefined ? 0 : Math.max(0, nowMs - since);
     const up = this.listedOnce && failingForMs <= (this.options.staleAfterMs ?? 10_000);
-    return { name: this.options.name, up, lastError: this.lastError, lastSyncMs: this.lastSyncMs, failingForMs };
+    return { name: this.options.name, up, lastError: this.lastError, lastStatusCode: this.lastStatusCode, lastSyncMs: this.lastSyncMs, failingForMs };
   }
 
   get(name: string, namespace = ''): S | undefined {
@@ -146,6 +149,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
   private synced(): void {
     this.failingSinceMs = undefined;
     this.lastError = undefined;
+    this.lastStatusCode = undefined;
     this.lastSyncMs = Date.now();
   }
 
@@ -153,6 +157,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
     if (this.stopped) return;
     this.failingSinceMs ??= Date.now();
     this.lastError = errorText(error);
+    this.lastStatusCode = statusCodeOf(error);
     const { minMs, maxMs } = this.options.backoff ?? { minMs: 500, maxMs: 30_000 };
     const ceiling = Math.min(maxMs, minMs * 2 ** this.failures);
     this.failures += 1;
@@ -231,7 +236,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
   private async watch(): Promise<void> {
     if (this.stopped) return;
     const startedMs = Date.now();
-    const progress = { delivered: false };
+    const progress = { delivered: false, established: false };
     const ended = new Promise<unknown>((resolve) => {
       const query = {
         resourceVersion: this.resourceVersion,
@@ -263,6 +268,10 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
         })
         .then((controller) => {
           this.abort = controller;
+          // The server accepted the resourceVersion and streams from it: the cache is complete and current.
+          progress.established = true;
+          this.failures = 0;
+          this.synced();
         }, resolve);
     });
     const error = await ended;
@@ -271,10 +280,13 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
       void this.relist();
       return;
     }
-    // A watch that timed out on inactivity or was closed by the server is normal: resume at once.
+    // A watch that timed out on inactivity, was closed by the server, or was cut after it had been streaming
+    // (an API server restart, a load balancer's idle timeout) is routine: resume at once from the last
+    // resourceVersion. Only a watch that could not be established, or broke at once, backs off.
     const timeout = error instanceof Error && error.name === 'TimeoutError';
     const premature = !progress.delivered && Date.now() - startedMs < MIN_HEALTHY_WATCH_MS;
-    if ((error === undefined || error === null || timeout) && !premature) {
+    const interrupted = progress.established || progress.delivered;
+    if ((error === undefined || error === null || timeout || interrupted) && !premature) {
       if (this.failingSinceMs === undefined) this.lastSyncMs = Date.now();
       void this.watch();
       return;

@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ISTIO_REV_LABEL } from '../../src/api/constants.ts';
+import { InjectionProbe, probeSummary, tagProbeNamespace } from '../../hack/e2e/injection-probe.ts';
 import { ignoreNotFound, kubectl, waitFor, type Kube } from '../../hack/e2e/kube.ts';
 import { applyObjects, podRevision, resetMesh } from '../../hack/e2e/mesh.ts';
 import type { OperatorProcess } from '../../hack/e2e/operator.ts';
@@ -59,6 +60,7 @@ const spec = (kube: Kube, extra: object = {}) => ({
 describe('end to end: pinned namespaces, object selectors, workloads that are not injected (shapes 3, 4, 5)', { timeout: 25 * 60_000 }, () => {
   let kube: Kube;
   let operator: OperatorProcess;
+  let probe: InjectionProbe | undefined;
   const before0 = new Map<string, number>();
 
   before(async () => {
@@ -69,11 +71,14 @@ describe('end to end: pinned namespaces, object selectors, workloads that are no
   });
 
   after(async () => {
+    await probe?.stop();
     assert.equal(await operator.stop(), 0);
   });
 
   it('moves exactly what the tag webhook selects, and waits at the uninstall naming what pins the old revision', async () => {
     const { istioOldRevision, istioNewRevision } = kube.info.versions;
+    probe = new InjectionProbe(kube, [tagProbeNamespace()]);
+    await probe.start();
     await createUpgrade(kube, 'shapes', spec(kube));
     const held = await waitForUpgrade(kube, 'shapes', (u) => condition(u, 'OldRevisionRemoved')?.reason === 'RevisionInUse', 'the uninstall waiting', 8 * 60_000);
     assert.equal(held.status?.phase, 'Uninstalling');
@@ -106,6 +111,11 @@ describe('end to end: pinned namespaces, object selectors, workloads that are no
     await ignoreNotFound(() => kube.core.deleteNamespace({ name: 'pinned' }));
     const done = await waitForUpgrade(kube, 'shapes', (u) => u.status?.phase === 'Succeeded' || u.status?.phase === 'Failed', 'the end', 5 * 60_000);
     assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.failure));
+    const report = (await probe?.stop()) ?? assert.fail('no probe');
+    probe = undefined;
+    console.log(`shapes 3-5 probe: ${probeSummary(report)}`);
+    assert.deepEqual([report.rejected, report.notInjected, report.wrongRevision], [[], [], []]);
+    assert.ok((report.revisions[kube.info.versions.istioOldRevision] ?? 0) > 0 && (report.revisions[kube.info.versions.istioNewRevision] ?? 0) > 0, 'probed before and after the switch');
     await deleteUpgrade(kube, 'shapes');
   });
 

@@ -4,6 +4,7 @@
 // skipped. None of them turns into a WorkloadTimeout.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { InjectionProbe, probeSummary, tagProbeNamespace } from '../../hack/e2e/injection-probe.ts';
 import { kubectl, waitFor, type Kube } from '../../hack/e2e/kube.ts';
 import { applyObjects, podRevision } from '../../hack/e2e/mesh.ts';
 import type { OperatorProcess } from '../../hack/e2e/operator.ts';
@@ -24,6 +25,7 @@ describe('end to end: OnDelete, partitioned and paused workloads (shape 7)', { t
   let operator: OperatorProcess;
   let done: LiveUpgrade;
   let podWatch: PodWatch | undefined;
+  let probe: InjectionProbe | undefined;
   const before0 = new Map<string, number>();
   const KEYS = [['DaemonSet', 'node-agent'], ['StatefulSet', 'ledger'], ['StatefulSet', 'partitioned'], ['Deployment', 'paused']] as const;
 
@@ -50,11 +52,14 @@ describe('end to end: OnDelete, partitioned and paused workloads (shape 7)', { t
   });
 
   after(async () => {
+    await probe?.stop();
     podWatch?.stop();
     assert.equal(await operator.stop(), 0);
   });
 
-  it('ends Succeeded without a WorkloadTimeout', async () => {
+  it('ends Succeeded without a WorkloadTimeout; new pods are injected by the right revision throughout', async () => {
+    probe = new InjectionProbe(kube, [tagProbeNamespace()]);
+    await probe.start();
     await createUpgrade(kube, NAME, {
       version: kube.info.versions.istioNew,
       rollout: { waves: [{ name: 'canary', namespaces: ['foo'] }, { name: 'rest', maxConcurrentNamespaces: 3 }], workloadTimeout: '2m' },
@@ -64,6 +69,11 @@ describe('end to end: OnDelete, partitioned and paused workloads (shape 7)', { t
     });
     done = await waitForPhase(kube, NAME, ['Succeeded', 'Failed', 'RolledBack'], 10 * 60_000);
     assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.failure));
+    const report = await probe.stop();
+    probe = undefined;
+    console.log(`shape 7 probe: ${probeSummary(report)}`);
+    assert.deepEqual([report.rejected, report.notInjected, report.wrongRevision], [[], [], []]);
+    assert.ok((report.revisions[kube.info.versions.istioNewRevision] ?? 0) > 0, 'probed after the switch');
   });
 
   it('evicted each OnDelete pod once, one at a time, and every one came back on the new revision', async () => {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ISTIO_REV_LABEL } from '../../src/api/constants.ts';
+import { InjectionProbe, probeSummary, tagProbeNamespace } from '../../hack/e2e/injection-probe.ts';
 import { kubectl, type Kube } from '../../hack/e2e/kube.ts';
 import { podRevision, resetMesh, setTag, tagRevision } from '../../hack/e2e/mesh.ts';
 import type { OperatorProcess } from '../../hack/e2e/operator.ts';
@@ -28,6 +29,7 @@ interface ActionLine {
 describe('end to end: two tags on the old revision (shape 8)', { timeout: 20 * 60_000 }, () => {
   let kube: Kube;
   let operator: OperatorProcess;
+  let probe: InjectionProbe | undefined;
 
   before(async () => {
     ({ kube, operator } = await freshScenario('e2e-two-tags'));
@@ -36,11 +38,15 @@ describe('end to end: two tags on the old revision (shape 8)', { timeout: 20 * 6
   });
 
   after(async () => {
+    await probe?.stop();
     assert.equal(await operator.stop(), 0);
   });
 
   it('moves prod-canary, then prod-stable, then default, each at its wave, with soaks between, and finishes', async () => {
-    const { istioNewRevision } = kube.info.versions;
+    const { istioNewRevision, istioOldRevision } = kube.info.versions;
+    // One probe namespace per tag: each pod must be injected by the revision its tag points at that moment.
+    probe = new InjectionProbe(kube, ['prod-canary', 'prod-stable', 'default'].map((tag) => tagProbeNamespace(tag)));
+    await probe.start();
     await createUpgrade(kube, 'two-tags', {
       version: kube.info.versions.istioNew,
       tag: 'prod-canary',
@@ -52,8 +58,13 @@ describe('end to end: two tags on the old revision (shape 8)', { timeout: 20 * 6
     });
     const done = await waitForPhase(kube, 'two-tags', ['Succeeded', 'Failed', 'RolledBack'], 12 * 60_000);
     assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.failure));
+    const report = await probe.stop();
+    probe = undefined;
+    console.log(`two tags probe: ${probeSummary(report)}`);
+    assert.deepEqual([report.rejected, report.notInjected, report.wrongRevision], [[], [], []]);
+    assert.ok((report.revisions[istioOldRevision] ?? 0) > 0 && (report.revisions[istioNewRevision] ?? 0) > 0, 'probed before and after the switches');
     for (const tag of ['prod-canary', 'prod-stable', 'default']) assert.equal(await tagRevision(kube, tag), istioNewRevision, tag);
-    assert.deepEqual(done.status?.waves?.map((w) => [w.name, w.namespaces.join(',')]), [['canary', 'foo'], ['stable', 'bar'], ['rest', 'baz,istio-ingress,qux']]);
+    assert.deepEqual(done.status?.waves?.map((w) => [w.name, w.namespaces.join(',')]), [['canary', 'foo,probe-prod-canary'], ['stable', 'bar,probe-prod-stable'], ['rest', 'baz,istio-ingress,probe-default,qux']]);
 
     const tagWrites = operator.log().split('\n').filter((l) => l.includes('"action":"applyTagWebhook"')).map((l) => JSON.parse(l) as ActionLine);
     const firstWrite = (tag: string) => tagWrites.find((w) => w.target === `tag ${tag} -> ${istioNewRevision}`)?.time ?? '';

@@ -28,6 +28,8 @@ export interface FakeMeshOptions {
   readonly stuckAlways?: ReadonlySet<string>;
   /** Tag webhook writes that are accepted but have no effect (e.g. another writer reverts them). */
   readonly tagWritesIgnored?: boolean;
+  /** The first N tag writes stop after the injector webhook: the validator write is lost (a 500 before apply). */
+  readonly validatorWritesLost?: number;
   /** Passes a restart takes to complete (default 0: at once). */
   readonly rolloutPasses?: number;
 }
@@ -133,7 +135,8 @@ export class FakeMesh {
         this.tagWrites.push(`${action.tag}->${action.revision}`);
         if (this.options.tagWritesIgnored === true) return;
         const webhook = asObserved(action.webhook.mutating);
-        const validator = action.webhook.validating;
+        const lost = this.tagWrites.length <= (this.options.validatorWritesLost ?? 0);
+        const validator = lost ? undefined : action.webhook.validating;
         this.observed = {
           ...o,
           mutatingWebhooks: [...o.mutatingWebhooks.filter((w) => w.name !== webhook.name), webhook],

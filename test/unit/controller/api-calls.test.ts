@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { V1Deployment, V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
 import { IstioUpgradeSchema } from '../../../src/api/schema.ts';
+import type { InformerHealth } from '../../../src/kube/informer.ts';
 import { Reconciler, NotLeaderError } from '../../../src/controller/reconciler.ts';
 import type { Action } from '../../../src/core/actions.ts';
 import { StalledError, TransientError, WaitingError } from '../../../src/core/errors.ts';
@@ -183,7 +184,7 @@ function rawWebhook(config: ReturnType<typeof tagFixture>): V1MutatingWebhookCon
   return JSON.parse(JSON.stringify({ metadata: { name: config.name, labels: config.labels }, webhooks: config.webhooks.map((w) => ({ ...w, sideEffects: 'None', admissionReviewVersions: ['v1'] })) })) as V1MutatingWebhookConfiguration;
 }
 
-function reconciler(clients: RecordingClients, options: { withMesh?: boolean; unsynced?: string[]; leading?: boolean } = {}): Reconciler {
+function reconciler(clients: RecordingClients, options: { withMesh?: boolean; unsynced?: InformerHealth[]; leading?: boolean } = {}): Reconciler {
   const upgrade = IstioUpgradeSchema.parse({ apiVersion: 'istioupgrade.dev/v1alpha1', kind: 'IstioUpgrade', metadata: { name: 'up', uid: 'uid-1', creationTimestamp: '2026-11-30T10:00:00Z' }, spec: { version: '1.31.0' } });
   // As the informer holds it: JSON from the API server (creationTimestamp a string).
   const raw = JSON.parse(JSON.stringify({ ...upgrade, metadata: { ...upgrade.metadata, resourceVersion: '5' } })) as RawUpgrade;
@@ -222,13 +223,22 @@ describe('one reconcile pass: one status write on every path', () => {
     assert.equal(status.conditions.find((x) => x.type === 'Stalled')?.status, 'False', 'a transient error is not a stall');
   });
 
-  it('unsynced caches: no action, one status write saying WatchFailed, then a Waiting requeue', async () => {
-    const c = new RecordingClients();
-    await assert.rejects(reconciler(c, { unsynced: ['pods (HTTP 500)'] }).reconcile('up'), WaitingError);
-    assert.deepEqual(c.trace(), ['custom.patchClusterCustomObjectStatus up']);
-    const body = c.calls[0]?.args.body as { value: { conditions: { type: string; reason: string; status: string }[] } }[];
-    assert.equal(body[0]?.value.conditions.find((x) => x.type === 'Stalled')?.reason, 'WatchFailed');
-  });
+  const down = (failingForMs: number, lastStatusCode: number | undefined): InformerHealth => ({ name: 'pods', up: false, lastError: `HTTP ${lastStatusCode ?? '-'}`, lastStatusCode, lastSyncMs: undefined, failingForMs });
+  for (const [name, health, reason, stalled] of [
+    ['failing for 5s (500s): a quiet retry, not a stall', down(5_000, 500), 'RetryingAfterError', 'False'],
+    ['failing for over a minute: WatchFailed, Stalled', down(61_000, 500), 'WatchFailed', 'True'],
+    ['forbidden (RBAC) at once: WatchFailed, Stalled', down(1_000, 403), 'WatchFailed', 'True'],
+  ] as const) {
+    it(`unsynced caches ${name}: no action, one status write, then a Waiting requeue`, async () => {
+      const c = new RecordingClients();
+      await assert.rejects(reconciler(c, { unsynced: [health] }).reconcile('up'), WaitingError);
+      assert.deepEqual(c.trace(), ['custom.patchClusterCustomObjectStatus up']);
+      const body = c.calls[0]?.args.body as { value: { conditions: { type: string; reason: string; status: string }[] } }[];
+      const conditions = body[0]?.value.conditions ?? [];
+      assert.equal(conditions.find((x) => x.type === 'Stalled')?.status, stalled);
+      assert.ok(conditions.some((x) => x.reason === reason), JSON.stringify(conditions));
+    });
+  }
 
   it('a replica that lost its lease writes nothing', async () => {
     const c = new RecordingClients();
