@@ -26,6 +26,9 @@ export const realScheduler: Scheduler = {
   },
 };
 
+/** The longest a delayed add waits; longer requests (e.g. a 720h grace period) are looked at again after this. */
+export const MAX_DELAY_MS = 3_600_000;
+
 export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly dirty = new Set<string>();
@@ -52,12 +55,14 @@ export class WorkQueue {
   }
 
   /** Adds the key after a delay; an earlier pending delayed add wins. */
-  addAfter(key: string, delayMs: number): void {
+  addAfter(key: string, requestedMs: number): void {
     if (this.shuttingDown) return;
-    if (delayMs <= 0) {
+    if (!(requestedMs > 0)) {
       this.add(key);
       return;
     }
+    // Clamped: a timer beyond 2^31-1 ms fires at once (a busy loop), and an hour is long enough to look again.
+    const delayMs = Math.min(requestedMs, MAX_DELAY_MS);
     const at = this.scheduler.now() + delayMs;
     const pending = this.timers.get(key);
     if (pending !== undefined && pending.at <= at) return;

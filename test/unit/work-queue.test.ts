@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WorkQueue, type Scheduler } from '../../src/controller/work-queue.ts';
+import { MAX_DELAY_MS, WorkQueue, type Scheduler } from '../../src/controller/work-queue.ts';
 
 /** A scheduler the test drives: time moves only when advance() is called. */
 class ManualScheduler implements Scheduler {
@@ -63,6 +63,17 @@ describe('work queue', () => {
     assert.equal(q.length(), 1, 'at 20 ms');
     clock.advance(500);
     assert.equal(q.length(), 1, 'the later delay was dropped, not added again');
+  });
+
+  it('a delay beyond what a timer can hold (720h) is clamped: no busy loop, looked at again after an hour', () => {
+    const clock = new ManualScheduler();
+    const q = new WorkQueue(undefined, clock);
+    q.addAfter('a', 720 * 3_600_000);
+    q.addAfter('b', Number.POSITIVE_INFINITY);
+    clock.advance(1);
+    assert.equal(q.length(), 0, 'not at once');
+    clock.advance(MAX_DELAY_MS - 1);
+    assert.equal(q.length(), 2, 'both after the clamp');
   });
 
   it('a later delay does not postpone an earlier one; shut down cancels pending delays', () => {
