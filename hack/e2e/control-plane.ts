@@ -87,3 +87,20 @@ export async function deleteNamespaces(kube: Kube, names: readonly string[]): Pr
     return true;
   }, 180_000, 1000);
 }
+
+/**
+ * Gateways an istioctl install of some scenario left in the Istio namespace (a profile with gateways): they
+ * belong to a revision, so `istioctl uninstall --revision` would delete them and every later upgrade would
+ * rightly wait for them. A fresh scenario starts without them.
+ */
+export async function removeInstalledGateways(kube: Kube, istioNamespace: string): Promise<string[]> {
+  const selector = 'operator.istio.io/component in (IngressGateways,EgressGateways)';
+  const removed: string[] = [];
+  for (const d of (await kube.apps.listNamespacedDeployment({ namespace: istioNamespace, labelSelector: selector })).items) {
+    const name = d.metadata?.name ?? '';
+    await ignoreNotFound(() => kube.apps.deleteNamespacedDeployment({ name, namespace: istioNamespace }));
+    await ignoreNotFound(() => kube.core.deleteNamespacedService({ name, namespace: istioNamespace }));
+    removed.push(name);
+  }
+  return removed;
+}

@@ -2,7 +2,7 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { DEFAULT_ISTIO_NAMESPACE as ISTIO_NAMESPACE, ISTIO_REV_LABEL, ISTIO_TAG_LABEL, SIDECAR_STATUS_ANNOTATION } from '../../src/api/constants.ts';
 import { injectedRevision } from '../../src/kube/to-observed.ts';
-import { deleteNamespaces, removeTags, shapeNamespaces, uninstallNonRevisioned } from './control-plane.ts';
+import { deleteNamespaces, removeInstalledGateways, removeTags, shapeNamespaces, uninstallNonRevisioned } from './control-plane.ts';
 import { exists, istioctl, kubectl, waitFor, type Kube } from './kube.ts';
 import { deployment } from './workloads.ts';
 
@@ -143,6 +143,7 @@ export async function resetMesh(kube: Kube): Promise<void> {
   await kubectl(kube, ['create', 'namespace', ISTIO_NAMESPACE]).catch(() => undefined);
   // A scenario may have left another control-plane shape: extra tags, a non-revisioned istiod.
   await removeTags(kube, ['default']);
+  await removeInstalledGateways(kube, ISTIO_NAMESPACE);
   await installRevision(kube, istioOld, istioOldRevision);
   await uninstallNonRevisioned(kube, istioOld);
   await setTag(kube, istioOld, istioOldRevision);
