@@ -1,13 +1,13 @@
 // "What will this do to my mesh?": the waves with their namespaces and workload counts, what is never restarted
 // and why, what will hold the uninstall, and what the uninstall removes. Written to status.plan at the precheck
 // (before the first action) and printed by `istio-upgrade-operator plan` for a manifest, from the same code.
-import { ISTIO_REV_LABEL, UPGRADE_LABEL } from '../api/constants.ts';
+import { DEFAULT_TAG, ISTIO_REV_LABEL, UPGRADE_LABEL } from '../api/constants.ts';
 import { MAX_LISTED, type PlanItem, type UpgradePlan } from '../api/schema.ts';
 import type { Draft } from './draft.ts';
 import { referencesTo, removals } from './inventory.ts';
 import { resolvePrecheckContext, runPrechecks, type Finding } from './prechecks/index.ts';
 import { isControlPlane } from './scope.ts';
-import { DEFAULT_VALIDATOR_NAME } from './tag-webhook.ts';
+import { DEFAULT_VALIDATOR_NAME, tagServiceName, tagWebhookName } from './tag-webhook.ts';
 import { resolveWaves, waveTag } from './waves.ts';
 
 /** Why something keeps the old revision in use, besides the skip reasons (status.plan.blockers[].reason). */
@@ -70,7 +70,16 @@ export function previewPlan(draft: Draft): PlanPreview {
   const from = resolution.ok ? resolution.context.from : draft.fromRevision;
   const blocking = from === undefined ? [] : blockers(draft, from);
   const managed = view.workloads.filter((s) => !s.scope.move && s.scope.reason === 'GatewayApiManaged').map((s) => `${s.workload.kind} ${s.workload.namespace}/${s.workload.name}`);
-  const removed = from === undefined || !spec.uninstall.enabled ? [] : removals(observed, from);
+  // The objects of the tags this upgrade moves are rewritten without istioctl's owner labels and pointing at the
+  // new revision, so the uninstall will not delete them even if it would today.
+  const rewritten = new Set(
+    draft.tags.flatMap((tag) => [
+      `MutatingWebhookConfiguration ${tagWebhookName(tag, observed.istioNamespace)}`,
+      `Service ${observed.istioNamespace}/${tagServiceName(tag)}`,
+      ...(tag === DEFAULT_TAG ? [`ValidatingWebhookConfiguration ${DEFAULT_VALIDATOR_NAME}`] : []),
+    ]),
+  );
+  const removed = from === undefined || !spec.uninstall.enabled ? [] : removals(observed, from).filter((r) => !rewritten.has(r));
   const warnings = [
     ...resolved.warnings.map((w) => w.message),
     ...(view.preparation === undefined ? [] : [`there is no default revision tag: the non-revisioned ${view.preparation.injector.name} injects today; the operator first creates tag "default" on that control plane (as \`istioctl tag set default --revision default\`), which changes no injection`]),

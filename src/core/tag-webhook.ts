@@ -79,6 +79,11 @@ export interface TagWebhook {
 
 export type TagWebhookResult = { readonly ok: true; readonly webhook: TagWebhook } | { readonly ok: false; readonly reason: string };
 
+/** The Service a tag's webhooks call (istioctl's name for it). */
+export function tagServiceName(tag: string): string {
+  return `istiod-revision-tag-${tag}`;
+}
+
 export function tagWebhookName(tag: string, istioNamespace: string): string {
   return istioNamespace === DEFAULT_ISTIO_NAMESPACE ? `istio-revision-tag-${tag}` : `istio-revision-tag-${tag}-${istioNamespace}`;
 }
@@ -200,7 +205,7 @@ export function buildTagWebhook(input: TagWebhookInput): TagWebhookResult {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: {
-      name: `istiod-revision-tag-${tag}`,
+      name: tagServiceName(tag),
       namespace: istioNamespace,
       labels: {
         [ISTIO_REV_LABEL]: revisionLabel,

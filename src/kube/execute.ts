@@ -52,19 +52,50 @@ async function runInstallerJob(ctx: ExecuteContext, action: RunInstallerJob): Pr
 
 const applyOptions = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 
+const mergeOptions = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/**
+ * Labels of istioctl's ownership (operator.istio.io/*, install.operator.istio.io/*) that another field manager
+ * set, e.g. `istioctl install` when it created the tag: a server-side apply does not remove fields it does not
+ * own, so they are removed with a merge patch, as `istioctl tag set` strips them. Else a later install or
+ * uninstall would prune the tag.
+ */
+function ownerLabelsLeft(object: { metadata?: { labels?: Record<string, string> } }): Record<string, null> | undefined {
+  const keys = Object.keys(object.metadata?.labels ?? {}).filter((k) => k.includes('operator.istio.io'));
+  return keys.length === 0 ? undefined : Object.fromEntries(keys.map((k) => [k, null]));
+}
+
+/** Server-side applies one tag object, then strips the owner labels another manager left on it. */
+async function applyStripped(what: string, apply: () => Promise<{ metadata?: { labels?: Record<string, string> } }>, strip: (labels: Record<string, null>) => Promise<unknown>): Promise<void> {
+  const applied = await call(`apply ${what}`, apply);
+  const left = ownerLabelsLeft(applied);
+  if (left !== undefined) await call(`patch ${what}`, () => strip(left));
+}
+
 async function applyTagWebhook(ctx: ExecuteContext, action: ApplyTagWebhook): Promise<ExecutionOutcome> {
   const { admission, core } = ctx.clients;
   const { mutating, validating, service } = action.webhook;
+  const ssa = { fieldManager: FIELD_MANAGER, force: true };
+  const labels = (l: Record<string, null>) => ({ metadata: { labels: l } });
   // The Service first, then the injector, then the validator: the tag only takes effect with the webhook.
-  await call(`apply services ${service.metadata.namespace}/${service.metadata.name}`, () =>
-    core.patchNamespacedService({ name: service.metadata.name, namespace: service.metadata.namespace, body: service, fieldManager: FIELD_MANAGER, force: true }, applyOptions),
+  const { name: svc, namespace } = service.metadata;
+  await applyStripped(
+    `services ${namespace}/${svc}`,
+    () => core.patchNamespacedService({ name: svc, namespace, body: service, ...ssa }, applyOptions),
+    (l) => core.patchNamespacedService({ name: svc, namespace, body: labels(l) }, mergeOptions),
   );
-  await call(`apply mutatingwebhookconfigurations ${mutating.metadata.name}`, () =>
-    admission.patchMutatingWebhookConfiguration({ name: mutating.metadata.name, body: mutating, fieldManager: FIELD_MANAGER, force: true }, applyOptions),
+  const injector = mutating.metadata.name;
+  await applyStripped(
+    `mutatingwebhookconfigurations ${injector}`,
+    () => admission.patchMutatingWebhookConfiguration({ name: injector, body: mutating, ...ssa }, applyOptions),
+    (l) => admission.patchMutatingWebhookConfiguration({ name: injector, body: labels(l) }, mergeOptions),
   );
   if (validating !== undefined) {
-    await call(`apply validatingwebhookconfigurations ${validating.metadata.name}`, () =>
-      admission.patchValidatingWebhookConfiguration({ name: validating.metadata.name, body: validating, fieldManager: FIELD_MANAGER, force: true }, applyOptions),
+    const validator = validating.metadata.name;
+    await applyStripped(
+      `validatingwebhookconfigurations ${validator}`,
+      () => admission.patchValidatingWebhookConfiguration({ name: validator, body: validating, ...ssa }, applyOptions),
+      (l) => admission.patchValidatingWebhookConfiguration({ name: validator, body: labels(l) }, mergeOptions),
     );
   }
   return 'done';

@@ -2,9 +2,9 @@
 // - a CNI-like DaemonSet of the old revision (labels as istioctl sets them) is named at the precheck and holds
 //   the uninstall, which would delete it; an Evicted (Failed) pod with the old proxy does not;
 // - the precheck Job passes --from-version <old major.minor> and the Istio namespace;
-// - after Succeeded, re-running `istioctl install --set revision=<new>` leaves the tag webhook and the validator
-//   in place and new pods injected; a copy carrying the istioctl owner labels (what the tag objects carried
-//   before) is pruned by that same install;
+// - the tag starts with istioctl's owner labels (as `istioctl install` leaves a tag it created); after Succeeded
+//   it has none, and re-running `istioctl install --set revision=<new>` leaves the tag webhook and the validator
+//   in place and new pods injected; a copy carrying the istioctl owner labels is pruned by that same install;
 // - a rollback waits while the old istiod is not Ready, lists the new-proxy pod it does not restart, and with
 //   rollback.removeNewRevision removes the canary revision once that pod is gone (not while it runs its proxy).
 import assert from 'node:assert/strict';
@@ -31,6 +31,11 @@ describe('end to end: never break the mesh at install, uninstall or rollback (is
 
   before(async () => {
     ({ kube, operator } = await freshScenario('e2e-safety-9'));
+    // As `istioctl install` leaves a tag it created: with its owner labels, set by another field manager.
+    const canonical = await kube.admission.readMutatingWebhookConfiguration({ name: `istio-sidecar-injector-${kube.info.versions.istioOldRevision}` });
+    const owner = Object.entries(canonical.metadata?.labels ?? {}).filter(([k]) => k.includes('operator.istio.io')).map(([k, v]) => `${k}=${v}`);
+    assert.ok(owner.length > 0, 'the canonical webhook carries istioctl owner labels');
+    await kubectl(kube, ['label', 'mutatingwebhookconfiguration', 'istio-revision-tag-default', ...owner, '--overwrite']);
     operator.start();
   });
 

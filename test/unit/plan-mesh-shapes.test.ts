@@ -8,6 +8,7 @@ import type { IstioUpgrade } from '../../src/api/schema.ts';
 import { findCondition } from '../../src/core/conditions.ts';
 import type { ObservedState } from '../../src/core/observed.ts';
 import { plan } from '../../src/core/plan.ts';
+import { COMPONENT_LABEL, OWNER_NAMESPACE_LABEL } from '../../src/core/inventory.ts';
 import { E2E_SPEC, NEW, OLD, T0, injectorWebhook, makeUpgrade, namespace, pod, revisionState, sampleMesh, tagWebhook, workload } from '../support/fixtures.ts';
 import { FakeMesh, walk } from '../support/fake-mesh.ts';
 
@@ -276,5 +277,14 @@ describe('the plan is in the status before the first action', () => {
     assert.ok(p.skipped?.some((s) => s.name === 'default/unmeshed' && s.reason === 'NotInjected'));
     assert.ok(p.blockers?.some((b) => b.name === 'bar/bare' && b.reason === 'BarePod'));
     assert.ok(p.removals?.includes('MutatingWebhookConfiguration istio-sidecar-injector-1-30-4'));
+  });
+
+  it('does not list the moved tag among the removals, even when istioctl install made it with its owner labels', () => {
+    const owned = { [OWNER_NAMESPACE_LABEL]: 'istio-system', [COMPONENT_LABEL]: 'Pilot' };
+    const base = sampleMesh();
+    const mesh = { ...base, mutatingWebhooks: base.mutatingWebhooks.map((w) => (w.labels['istio.io/tag'] === 'default' ? { ...w, labels: { ...w.labels, ...owned } } : w)) };
+    const removals = plan(makeUpgrade(E2E_SPEC), mesh, T0).status.plan?.removals ?? [];
+    assert.ok(removals.includes('MutatingWebhookConfiguration istio-sidecar-injector-1-30-4'), removals.join(', '));
+    assert.ok(!removals.includes('MutatingWebhookConfiguration istio-revision-tag-default'), removals.join(', '));
   });
 });

@@ -124,6 +124,26 @@ describe('actions: the API calls each makes, idempotently', () => {
     assert.ok(clients.calls.every((c) => c.contentType === APPLY && c.args.fieldManager === 'istio-upgrade-operator' && c.args.force === true));
   });
 
+  it('tag webhook: owner labels that istioctl install left (another field manager) are removed with a merge patch', async () => {
+    const { buildTagWebhook } = await import('../../../src/core/tag-webhook.ts');
+    const { injectorWebhook } = await import('../../support/fixtures.ts');
+    const built = buildTagWebhook({ tag: 'default', revision: '1-31-0', istioNamespace: 'istio-system', canonical: injectorWebhook('1-31-0'), existingValidator: undefined, autoInject: false });
+    assert.ok(built.ok);
+    const left = { 'operator.istio.io/component': 'Pilot', 'install.operator.istio.io/owning-resource-namespace': 'istio-system', 'istio.io/rev': '1-31-0' };
+    const { trace, clients } = await run({ type: 'applyTagWebhook', tag: 'default', revision: '1-31-0', webhook: built.webhook }, (c) =>
+      c.on('admission.patchMutatingWebhookConfiguration', () => ({ metadata: { name: 'istio-revision-tag-default', labels: left } })),
+    );
+    assert.deepEqual(trace, [
+      'core.patchNamespacedService istio-system/istiod-revision-tag-default',
+      'admission.patchMutatingWebhookConfiguration istio-revision-tag-default',
+      'admission.patchMutatingWebhookConfiguration istio-revision-tag-default',
+      'admission.patchValidatingWebhookConfiguration istiod-default-validator',
+    ]);
+    const strip = clients.calls[2];
+    assert.notEqual(strip?.contentType, APPLY);
+    assert.deepEqual(strip?.args.body, { metadata: { labels: { 'operator.istio.io/component': null, 'install.operator.istio.io/owning-resource-namespace': null } } });
+  });
+
   it('deactivate the non-revisioned injector: read, then replace with never-matching selectors; once only', async () => {
     const live = { metadata: { name: 'istio-sidecar-injector', resourceVersion: '9' }, webhooks: [{ name: 'rev.namespace.sidecar-injector.istio.io', clientConfig: {}, namespaceSelector: { matchLabels: { a: 'b' } } }] };
     const first = await run({ type: 'deactivateInjector', name: 'istio-sidecar-injector' }, (c) => c.on('admission.readMutatingWebhookConfiguration', () => structuredClone(live)));
