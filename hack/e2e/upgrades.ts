@@ -48,3 +48,11 @@ export async function waitForUpgrade(kube: Kube, name: string, check: (u: LiveUp
 export async function patchUpgrade(kube: Kube, name: string, patch: object): Promise<void> {
   await kubectl(kube, ['patch', 'istioupgrade', name, '--type=merge', '-p', JSON.stringify(patch)]);
 }
+
+/** One line for a closing report: end phase, restarted/skipped counts and the plan's blockers. */
+export function outcomeSummary(upgrade: LiveUpgrade): string {
+  const status = upgrade.status;
+  const workloads = status?.workloads;
+  const blockers = status?.plan?.blockers?.length ?? 0;
+  return `${upgrade.metadata.name}: phase ${status?.phase ?? '?'}, restarted ${workloads?.upgraded ?? 0}/${workloads?.total ?? 0}, skipped ${workloads?.skipped ?? 0} (plan: ${status?.plan?.skippedCount ?? 0}), blockers ${blockers}`;
+}

@@ -13,7 +13,7 @@ import { InjectionProbe, type ProbeReport } from '../../hack/e2e/injection-probe
 import { connect, exists, kubectl, waitFor, type Kube } from '../../hack/e2e/kube.ts';
 import { MESH_NAMESPACES, applyObjects, podRevision, revisionInstalled, tagRevision, uninstallRevision } from '../../hack/e2e/mesh.ts';
 import { OperatorProcess, installOperatorManifests, runPlanCommand } from '../../hack/e2e/operator.ts';
-import { condition, createUpgrade, deleteAllUpgrades, getUpgrade, type LiveUpgrade } from '../../hack/e2e/upgrades.ts';
+import { condition, createUpgrade, deleteAllUpgrades, getUpgrade, outcomeSummary, type LiveUpgrade } from '../../hack/e2e/upgrades.ts';
 import { deployment, shapeNamespace, statefulSet } from '../../hack/e2e/workloads.ts';
 
 const NAME = 'shape-non-revisioned';
@@ -108,6 +108,7 @@ describe('end to end: a non-revisioned control plane with legacy and tag labels 
     await kubectl(kube, ['wait', '--for=condition=Ready', `istioupgrade/${NAME}`, '--timeout=10m']);
     probeReport = await probe.stop();
     done = await getUpgrade(kube, NAME);
+    console.log(`shape 1 outcome: ${outcomeSummary(done)}`);
     assert.equal(done.status?.phase, 'Succeeded');
     assert.equal(done.status?.fromRevision, 'default', 'the non-revisioned control plane is revision "default"');
     assert.equal(done.status?.upgraded, '4/4');

@@ -14,7 +14,7 @@ import { ignoreNotFound, kubectl, waitFor, type Kube } from '../../hack/e2e/kube
 import { applyObjects, podRevision, resetMesh } from '../../hack/e2e/mesh.ts';
 import type { OperatorProcess } from '../../hack/e2e/operator.ts';
 import { freshScenario } from '../../hack/e2e/scenario.ts';
-import { condition, createUpgrade, deleteUpgrade, getUpgrade, waitForUpgrade } from '../../hack/e2e/upgrades.ts';
+import { condition, createUpgrade, deleteUpgrade, getUpgrade, waitForUpgrade, outcomeSummary } from '../../hack/e2e/upgrades.ts';
 import { deployment, shapeNamespace } from '../../hack/e2e/workloads.ts';
 
 const MOVED = ['bar/bar-web', 'unlabelled/rev-labelled', 'unlabelled/opted-in'];
@@ -110,6 +110,7 @@ describe('end to end: pinned namespaces, object selectors, workloads that are no
     await ignoreNotFound(() => kube.apps.deleteNamespacedDeployment({ name: 'foo-pinned', namespace: 'foo' }));
     await ignoreNotFound(() => kube.core.deleteNamespace({ name: 'pinned' }));
     const done = await waitForUpgrade(kube, 'shapes', (u) => u.status?.phase === 'Succeeded' || u.status?.phase === 'Failed', 'the end', 5 * 60_000);
+    console.log(`shapes 3-5 outcome: ${outcomeSummary(done)}`);
     assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.failure));
     const report = (await probe?.stop()) ?? assert.fail('no probe');
     probe = undefined;
@@ -126,6 +127,7 @@ describe('end to end: pinned namespaces, object selectors, workloads that are no
     const generationBefore = await generation(kube, 'pinned/legacy-app');
     await createUpgrade(kube, 'adopt', spec(kube, { adoptPinnedNamespaces: true }));
     const done = await waitForUpgrade(kube, 'adopt', (u) => ['Succeeded', 'Failed', 'RolledBack'].includes(u.status?.phase ?? ''), 'the end', 8 * 60_000);
+    console.log(`shape 3 adopt outcome: ${outcomeSummary(done)}`);
     assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.failure ?? done.status?.conditions));
     const pinned = await kube.core.readNamespace({ name: 'pinned' });
     assert.equal(pinned.metadata?.labels?.[ISTIO_REV_LABEL], 'default', 'relabelled onto the tag');

@@ -10,7 +10,7 @@ import { applyObjects, podRevision } from '../../hack/e2e/mesh.ts';
 import type { OperatorProcess } from '../../hack/e2e/operator.ts';
 import { fewestAvailable, watchPods, type PodWatch } from '../../hack/e2e/pod-watch.ts';
 import { freshScenario } from '../../hack/e2e/scenario.ts';
-import { createUpgrade, waitForPhase, type LiveUpgrade } from '../../hack/e2e/upgrades.ts';
+import { createUpgrade, waitForPhase, outcomeSummary, type LiveUpgrade } from '../../hack/e2e/upgrades.ts';
 import { daemonSet, deployment, statefulSet } from '../../hack/e2e/workloads.ts';
 
 const NAME = 'on-delete';
@@ -68,6 +68,7 @@ describe('end to end: OnDelete, partitioned and paused workloads (shape 7)', { t
       uninstall: { enabled: false },
     });
     done = await waitForPhase(kube, NAME, ['Succeeded', 'Failed', 'RolledBack'], 10 * 60_000);
+    console.log(`shape 7 outcome: ${outcomeSummary(done)}`);
     assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.failure));
     const report = await probe.stop();
     probe = undefined;

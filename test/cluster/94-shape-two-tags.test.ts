@@ -10,7 +10,7 @@ import { kubectl, type Kube } from '../../hack/e2e/kube.ts';
 import { podRevision, resetMesh, setTag, tagRevision } from '../../hack/e2e/mesh.ts';
 import type { OperatorProcess } from '../../hack/e2e/operator.ts';
 import { freshScenario } from '../../hack/e2e/scenario.ts';
-import { condition, createUpgrade, deleteUpgrade, waitForPhase, waitForUpgrade } from '../../hack/e2e/upgrades.ts';
+import { condition, createUpgrade, deleteUpgrade, waitForPhase, waitForUpgrade, outcomeSummary } from '../../hack/e2e/upgrades.ts';
 
 async function splitTags(kube: Kube): Promise<void> {
   const { istioOld, istioOldRevision } = kube.info.versions;
@@ -57,6 +57,7 @@ describe('end to end: two tags on the old revision (shape 8)', { timeout: 20 * 6
       uninstall: { gracePeriod: '5s' },
     });
     const done = await waitForPhase(kube, 'two-tags', ['Succeeded', 'Failed', 'RolledBack'], 12 * 60_000);
+    console.log(`shape 8 outcome: ${outcomeSummary(done)}`);
     assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.failure));
     const report = await probe.stop();
     probe = undefined;
