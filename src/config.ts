@@ -6,6 +6,7 @@ import { DEFAULT_ISTIO_NAMESPACE } from './api/constants.ts';
 import { DURATION_PATTERN } from './api/schema.ts';
 import type { PlanOptions } from './cli/plan-command.ts';
 import { parseDuration } from './core/duration.ts';
+import { DEFAULT_INSTALLER_IMAGES } from './core/installer-images.ts';
 
 export const USAGE = `Usage: istio-upgrade-operator [flags]
        istio-upgrade-operator plan -f FILE [--kubeconfig PATH] [--istio-namespace NAME] [-o text|yaml|json]
@@ -28,6 +29,11 @@ Flags:
   --lease-name NAME                  name of the leader Lease (default: istio-upgrade-operator)
   --identity NAME                    this replica's identity in the Lease (default: $POD_NAME, else host-pid)
   --metrics-bind-address HOST:PORT   /metrics, /healthz and /readyz (default: 0.0.0.0:9464)
+  --installer-images LIST            comma-separated installer images an IstioUpgrade may choose in
+                                     spec.installer.istioctl.image (default: docker.io/istio/istioctl)
+  --metrics-auth kubernetes|none     who may read /metrics: kubernetes = a bearer token allowed to get the
+                                     non-resource URL /metrics (TokenReview + SubjectAccessReview); none = anyone,
+                                     only with a loopback --metrics-bind-address (default: kubernetes)
   --resync DURATION                  look at every IstioUpgrade at least this often (default: 60s)
   --informer-down-limit DURATION     /healthz fails (the kubelet restarts the pod) only once a cache's list/watch
                                      has kept failing this long; until then it retries by itself (default: 5m)
@@ -36,6 +42,8 @@ Flags:
   --help                             print this help
   --version                          print the version
 `;
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', '[::1]', 'localhost']);
 
 const durationText = z.string().regex(new RegExp(DURATION_PATTERN), 'must be a duration such as 30s, 5m or 1h30m');
 const name = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label').max(63);
@@ -51,6 +59,8 @@ const ConfigSchema = z.object({
   identity: z.string().min(1).max(128),
   metricsHost: z.string().min(1),
   metricsPort: z.coerce.number().int().min(0).max(65535),
+  metricsAuth: z.enum(['kubernetes', 'none']),
+  installerImages: z.array(z.string().min(1).max(512).regex(/^[^\s@:]+(:[0-9]+)?(\/[^\s@:]+)*$/, 'must be an image repository without tag or digest')).min(1),
   resyncMs: durationText.transform(parseDuration),
   informerDownLimitMs: durationText.transform(parseDuration),
   requestTimeoutMs: durationText.transform(parseDuration),
@@ -104,6 +114,8 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     'lease-name': { type: 'string' },
     identity: { type: 'string' },
     'metrics-bind-address': { type: 'string' },
+    'metrics-auth': { type: 'string' },
+    'installer-images': { type: 'string' },
     resync: { type: 'string' },
     'informer-down-limit': { type: 'string' },
     'request-timeout': { type: 'string' },
@@ -128,6 +140,8 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     identity: values.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
     metricsHost: colon < 0 ? '' : bind.slice(0, colon),
     metricsPort: colon < 0 ? '' : bind.slice(colon + 1),
+    metricsAuth: values['metrics-auth'] ?? 'kubernetes',
+    installerImages: (values['installer-images'] ?? DEFAULT_INSTALLER_IMAGES.join(',')).split(',').filter((image) => image !== ''),
     resyncMs: values.resync ?? '60s',
     informerDownLimitMs: values['informer-down-limit'] ?? '5m',
     requestTimeoutMs: values['request-timeout'] ?? '30s',
@@ -135,9 +149,12 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   };
   const parsed = ConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!parsed.success) {
-    const flag: Record<string, string> = { metricsHost: 'metrics-bind-address', metricsPort: 'metrics-bind-address', installerTimeoutMs: 'installer-timeout', resyncMs: 'resync', informerDownLimitMs: 'informer-down-limit', requestTimeoutMs: 'request-timeout', leaderElect: 'leader-elect', logLevel: 'log-level', istioNamespace: 'istio-namespace', installerServiceAccount: 'installer-service-account', leaseName: 'lease-name' };
+    const flag: Record<string, string> = { metricsHost: 'metrics-bind-address', metricsPort: 'metrics-bind-address', metricsAuth: 'metrics-auth', installerImages: 'installer-images', installerTimeoutMs: 'installer-timeout', resyncMs: 'resync', informerDownLimitMs: 'informer-down-limit', requestTimeoutMs: 'request-timeout', leaderElect: 'leader-elect', logLevel: 'log-level', istioNamespace: 'istio-namespace', installerServiceAccount: 'installer-service-account', leaseName: 'lease-name' };
     const message = parsed.error.issues.map((i) => `--${flag[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`).join('; ');
     return { kind: 'error', message };
+  }
+  if (parsed.data.metricsAuth === 'none' && !LOOPBACK_HOSTS.has(parsed.data.metricsHost)) {
+    return { kind: 'error', message: `--metrics-auth=none would serve /metrics to anyone who can reach ${parsed.data.metricsHost}; bind it to 127.0.0.1 (--metrics-bind-address=127.0.0.1:${parsed.data.metricsPort}) or keep --metrics-auth=kubernetes` };
   }
   return { kind: 'run', config: Object.freeze(parsed.data) };
 }

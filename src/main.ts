@@ -10,12 +10,13 @@ import { LeaderElector } from './controller/leader-election.ts';
 import { Reconciler } from './controller/reconciler.ts';
 import { WorkQueue } from './controller/work-queue.ts';
 import { InformerSet } from './kube/caches.ts';
-import { loadKubeConfig, makeClients } from './kube/clients.ts';
+import { loadKubeConfig, makeClients, makeReviewClients } from './kube/clients.ts';
 import { EventRecorder } from './kube/events.ts';
 import { createLogger } from './runtime/logger.ts';
 import { liveness } from './runtime/liveness.ts';
 import { startHttpServer } from './runtime/http-server.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
+import { ALLOW_ALL, KubernetesMetricsAuthorizer } from './runtime/metrics-auth.ts';
 
 const STUCK_AFTER_MS = 10 * 60_000;
 /** Lease requests give up well within the renew deadline (10s), so a hung renewal is retried in time. */
@@ -29,7 +30,9 @@ function version(): string {
 async function run(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
   const metrics = new OperatorMetrics();
-  const clients = makeClients(loadKubeConfig(config.kubeconfig), { requestMs: config.requestTimeoutMs, leaseMs: LEASE_REQUEST_TIMEOUT_MS }, `istio-upgrade-operator/${version()}`);
+  const kubeConfig = loadKubeConfig(config.kubeconfig);
+  const timeouts = { requestMs: config.requestTimeoutMs, leaseMs: LEASE_REQUEST_TIMEOUT_MS };
+  const clients = makeClients(kubeConfig, timeouts, `istio-upgrade-operator/${version()}`);
   let kubernetesVersion: string;
   try {
     kubernetesVersion = (await clients.version.getCode()).gitVersion;
@@ -48,7 +51,7 @@ async function run(config: Config): Promise<void> {
     clients,
     caches: informers.caches,
     unsyncedCaches: () => informers.health().filter((h) => !h.up),
-    observeContext: { caches: informers.caches, istioNamespace: config.istioNamespace, installerNamespace: config.namespace, kubernetesVersion },
+    observeContext: { caches: informers.caches, istioNamespace: config.istioNamespace, installerNamespace: config.namespace, kubernetesVersion, allowedInstallerImages: config.installerImages },
     installer,
     events: new EventRecorder(clients.core, config.identity),
     metrics,
@@ -65,8 +68,8 @@ async function run(config: Config): Promise<void> {
   const server: Server = await startHttpServer(config.metricsHost, config.metricsPort, metrics.registry, {
     healthy: () => liveness(controller.stuckForMs(), informers.health(), { stuckAfterMs: STUCK_AFTER_MS, informerDownLimitMs: config.informerDownLimitMs }),
     ready: () => (informers.synced() ? { ok: true, detail: 'caches synced' } : { ok: false, detail: `waiting for caches: ${informers.unsynced().join(', ')}` }),
-  });
-  log.info({ address: `${config.metricsHost}:${config.metricsPort}` }, 'serving /metrics, /healthz and /readyz');
+  }, config.metricsAuth === 'kubernetes' ? new KubernetesMetricsAuthorizer(makeReviewClients(kubeConfig, timeouts, `istio-upgrade-operator/${version()}`)) : ALLOW_ALL);
+  log.info({ address: `${config.metricsHost}:${config.metricsPort}`, metricsAuth: config.metricsAuth }, 'serving /metrics, /healthz and /readyz');
 
   let shuttingDown = false;
   const shutdown = async (code: number, why: string): Promise<void> => {

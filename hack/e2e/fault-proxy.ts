@@ -41,7 +41,7 @@ export interface FaultCounters {
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** A small seeded generator (mulberry32), so that a failing run can be repeated with its seed. */
-function random(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -80,7 +80,7 @@ export class FaultProxy {
   constructor(kube: Kube, rates: FaultRates, seed = Date.now() % 2 ** 31) {
     this.rates = rates;
     this.seed = seed;
-    this.next = random(seed);
+    this.next = seededRandom(seed);
     const raw = yaml.load(readFileSync(kube.info.kubeconfigPath, 'utf8')) as KubeconfigFile;
     const rawCluster = raw.clusters[0];
     const rawUser = raw.users[0];

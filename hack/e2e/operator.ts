@@ -44,6 +44,8 @@ export interface OperatorOptions {
   readonly kubeconfig: string;
   readonly identity: string;
   readonly metricsPort?: number;
+  /** none (default): the loopback listener is open to this host; kubernetes: tokens are reviewed. */
+  readonly metricsAuth?: 'kubernetes' | 'none';
   readonly extraArgs?: readonly string[];
 }
 
@@ -69,6 +71,7 @@ export class OperatorProcess {
       `--namespace=${OPERATOR_NAMESPACE}`,
       `--identity=${this.options.identity}`,
       `--metrics-bind-address=127.0.0.1:${this.options.metricsPort ?? 9464}`,
+      `--metrics-auth=${this.options.metricsAuth ?? 'none'}`,
       '--resync=10s',
       ...(this.options.extraArgs ?? []),
     ], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
@@ -116,8 +119,12 @@ export class OperatorProcess {
   }
 
   async metrics(): Promise<string> {
-    const response = await fetch(`http://127.0.0.1:${this.options.metricsPort ?? 9464}/metrics`);
-    return response.text();
+    return (await this.fetchMetrics()).text();
+  }
+
+  /** GET /metrics, with a bearer token when given. */
+  async fetchMetrics(token?: string): Promise<Response> {
+    return fetch(`http://127.0.0.1:${this.options.metricsPort ?? 9464}/metrics`, token === undefined ? {} : { headers: { Authorization: `Bearer ${token}` } });
   }
 }
 

@@ -1,14 +1,37 @@
 // The single source of truth for the IstioUpgrade API: the CRD, the TypeScript types and the runtime
 // parsing of objects read from the cluster all derive from these schemas.
 import { z } from 'zod';
+import { parseDuration } from '../core/duration.ts';
 
 /** Go-style duration as Kubernetes users write it: 90s, 5m, 1h30m, 250ms. */
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
 export const VERSION_PATTERN = '^[0-9]+\\.[0-9]+\\.[0-9]+$';
 export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 
-const duration = (fallback: string) =>
-  z.string().regex(new RegExp(DURATION_PATTERN), 'must be a duration such as 30s, 5m or 1h30m').default(fallback);
+/** Longest duration any field accepts: past it a timer is no longer a plan, and setTimeout overflows. */
+export const MAX_DURATION = '720h';
+const MAX_DURATION_TEXT_LENGTH = 32;
+
+/** A bounded duration field: the API server checks the bounds with CEL, the operator again when it parses. */
+const duration = (fallback: string, min = '0s') =>
+  z
+    .string()
+    .max(MAX_DURATION_TEXT_LENGTH)
+    .regex(new RegExp(DURATION_PATTERN), 'must be a duration such as 30s, 5m or 1h30m')
+    .refine((text) => !new RegExp(DURATION_PATTERN).test(text) || withinDuration(text, min), min === '0s' ? `must be at most ${MAX_DURATION}` : `must be between ${min} and ${MAX_DURATION}`)
+    .meta({
+      'x-kubernetes-validations': [
+        min === '0s'
+          ? { rule: `duration(self) <= duration('${MAX_DURATION}')`, message: `must be at most ${MAX_DURATION} (30 days)` }
+          : { rule: `duration(self) >= duration('${min}') && duration(self) <= duration('${MAX_DURATION}')`, message: `must be between ${min} and ${MAX_DURATION} (30 days)` },
+      ],
+    })
+    .default(fallback);
+
+function withinDuration(text: string, min: string): boolean {
+  const ms = parseDuration(text);
+  return ms >= parseDuration(min) && ms <= parseDuration(MAX_DURATION);
+}
 
 const dnsLabel = z
   .string()
@@ -54,16 +77,24 @@ export const WaveStates = ['Pending', 'InProgress', 'Soaking', 'Succeeded', 'Fai
 export const WaveStateSchema = z.enum(WaveStates);
 export type WaveState = z.infer<typeof WaveStateSchema>;
 
+/** Label keys may carry a DNS-subdomain prefix (253) and a name (63); values are at most 63 characters. */
+const labelKey = z.string().min(1).max(317);
+const labelValue = z.string().max(63);
+
 const LabelSelectorRequirementSchema = z.object({
-  key: z.string().min(1),
+  key: labelKey,
   operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
-  values: z.array(z.string()).optional(),
+  values: z.array(labelValue).max(100).optional(),
 });
 
 export const LabelSelectorSchema = z
   .object({
-    matchLabels: z.record(z.string(), z.string()).optional(),
-    matchExpressions: z.array(LabelSelectorRequirementSchema).optional(),
+    matchLabels: z
+      .record(labelKey, labelValue)
+      .refine((labels) => Object.keys(labels).length <= 64, 'at most 64 labels')
+      .optional()
+      .meta({ maxProperties: 64 }),
+    matchExpressions: z.array(LabelSelectorRequirementSchema).max(20).optional(),
   })
   .meta({ description: 'A Kubernetes label selector over namespace labels.' });
 export type LabelSelector = z.infer<typeof LabelSelectorSchema>;
@@ -76,12 +107,13 @@ export const InstallerSchema = z
       .meta({ description: 'istioctl: the operator runs istioctl Jobs. external: someone else (e.g. Argo CD) installs and removes revisions; the operator waits.' }),
     istioctl: z
       .object({
-        image: z.string().min(1).default('docker.io/istio/istioctl').meta({ description: 'Image run as a Job, with tag <version>.' }),
-        profile: z.string().min(1).default('minimal').meta({ description: 'istioctl install profile (--set profile=...).' }),
+        image: z.string().min(1).max(512).default('docker.io/istio/istioctl').meta({ description: 'Image run as a Job, with tag <version>.' }),
+        profile: z.string().min(1).max(63).regex(/^[A-Za-z0-9][-A-Za-z0-9_.]*$/, 'must be a profile name such as minimal or default').default('minimal').meta({ description: 'istioctl install profile (--set profile=...).' }),
         values: z
           .record(z.string(), z.unknown())
+          .refine((values) => Object.keys(values).length <= 50, 'at most 50 top-level fields')
           .default({})
-          .meta({ description: 'Free-form IstioOperator spec overlay passed to istioctl install.', 'x-kubernetes-preserve-unknown-fields': true }),
+          .meta({ description: 'Free-form IstioOperator spec overlay passed to istioctl install.', 'x-kubernetes-preserve-unknown-fields': true, maxProperties: 50 }),
       })
       .prefault({}),
   })
@@ -114,7 +146,7 @@ export const PrometheusCheckSchema = z
 
 export const PrometheusSchema = z.object({
   address: z.string().max(2048).regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http(s) URL').meta({ description: 'Base URL of the Prometheus HTTP API.' }),
-  interval: duration('30s').meta({ description: 'How often the checks are evaluated during a soak.' }),
+  interval: duration('30s', '1s').meta({ description: 'How often the checks are evaluated during a soak (at least 1s).' }),
   failureLimit: z.int().min(0).max(100).default(2).meta({ description: 'Evaluations with a check out of bounds tolerated per soak; one more fails it (SoakFailed).' }),
   metricsUnavailableLimit: z
     .int()
@@ -150,6 +182,7 @@ export const WaveSchema = z
       .optional()
       .meta({ description: 'The tag whose namespaces this wave restarts (spec.tag or one of spec.additionalTags; default spec.tag). The first wave of an additional tag moves that tag, after the previous soak passed.' }),
   })
+  .refine((wave) => wave.namespaces === undefined || wave.namespaceSelector === undefined, 'set namespaces or namespaceSelector, not both')
   .meta({
     'x-kubernetes-validations': [
       { rule: '!(has(self.namespaces) && has(self.namespaceSelector))', message: 'set namespaces or namespaceSelector, not both' },
@@ -163,6 +196,11 @@ export const RolloutSchema = z
       .array(WaveSchema)
       .min(1)
       .max(50)
+      .refine((waves) => new Set(waves.map((w) => w.name)).size === waves.length, 'wave names must be unique')
+      .refine(
+        (waves) => waves.every((w, i) => w.namespaces !== undefined || w.namespaceSelector !== undefined || !waves.slice(i + 1).some((o) => o.tag === w.tag)),
+        'only the last wave of each tag may omit namespaces and namespaceSelector (it takes every remaining namespace of its tag)',
+      )
       .default([{ name: 'all', maxConcurrentNamespaces: 1, requireApproval: false }])
       .meta({
         'x-kubernetes-validations': [
@@ -194,6 +232,7 @@ export const IstioUpgradeSpecSchema = z
   .object({
     version: z
       .string()
+      .max(32)
       .regex(new RegExp(VERSION_PATTERN), 'must be an Istio version X.Y.Z, e.g. 1.28.1')
       .meta({ description: 'Target Istio version X.Y.Z.' }),
     revision: dnsLabel.optional().meta({ description: "Revision to install; default is version with '.' replaced by '-'." }),

@@ -1,6 +1,7 @@
 // One pass for one IstioUpgrade: observe -> plan -> execute -> events -> write status once. Every path writes
 // the status once, errors included: an error is folded into the conditions, written, then rethrown so the
 // controller decides the requeue from its class.
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { IstioUpgrade, IstioUpgradeStatus, Phase } from '../api/schema.ts';
 import type { UpgradeEvent } from '../core/actions.ts';
@@ -13,7 +14,7 @@ import type { EventRecorder } from '../kube/events.ts';
 import type { InformerHealth } from '../kube/informer.ts';
 import { describeAction, execute } from '../kube/execute.ts';
 import type { InstallerSettings } from '../kube/installer/job-spec.ts';
-import { observe, parseUpgrade, type ObserveContext } from '../kube/observe.ts';
+import { observe, parseUpgrade, parseWithoutSpec, type ObserveContext, type UpgradeWithoutSpec } from '../kube/observe.ts';
 import { writeStatus } from '../kube/status-writer.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
 
@@ -80,7 +81,7 @@ export class Reconciler {
     const current = written !== undefined && written.basedOn === cachedVersion ? { ...raw, status: written.status } : raw;
     const parsed = parseUpgrade(current);
     if (!parsed.ok) {
-      this.deps.log.error({ upgrade: name, problems: parsed.message }, 'IstioUpgrade does not match the schema; is the CRD up to date?');
+      await this.reportInvalidSpec(name, current, parsed.message, cachedVersion);
       return { requeueAfterMs: undefined };
     }
     const upgrade = parsed.upgrade;
@@ -134,7 +135,33 @@ export class Reconciler {
     return { requeueAfterMs };
   }
 
-  private async writeAndRecord(upgrade: IstioUpgrade, status: IstioUpgradeStatus, log: Logger, now: Date, basedOn: string): Promise<void> {
+  /**
+   * A spec the operator cannot parse (the CRD on the cluster may be older than the operator's bounds) is
+   * reported as Stalled InvalidSpec on the status it has, phase kept; nothing else is done. When even the
+   * status cannot be read, it is left alone (never overwrite an upgrade's progress) and only logged.
+   */
+  private async reportInvalidSpec(name: string, raw: unknown, problems: string, basedOn: string): Promise<void> {
+    const log = this.deps.log.child({ upgrade: name });
+    const upgrade = parseWithoutSpec(raw);
+    if (upgrade === undefined) {
+      log.error({ problems }, 'IstioUpgrade does not match the schema and its status cannot be read; is the CRD up to date?');
+      return;
+    }
+    log.error({ problems }, 'IstioUpgrade spec does not match the schema');
+    if (isTerminal(upgrade.status.phase)) return;
+    this.ensureLeading();
+    const now = this.deps.clock();
+    const error = new StalledError('InvalidSpec', `the spec does not match the schema: ${problems}; fix it (and apply deploy/crd.yaml of this operator version if the cluster's CRD is older)`);
+    const status = foldError(upgrade.status, upgrade.metadata.generation, error, now);
+    const changed = !isDeepStrictEqual(status, upgrade.status);
+    if (changed) {
+      const eventErrors = await this.deps.events.record(upgrade.metadata, [{ type: 'Warning', reason: error.reason, message: error.message }], now);
+      for (const err of eventErrors) log.warn({ err }, 'could not record an event');
+    }
+    await this.writeAndRecord(upgrade, status, log, now, basedOn);
+  }
+
+  private async writeAndRecord(upgrade: IstioUpgrade | UpgradeWithoutSpec, status: IstioUpgradeStatus, log: Logger, now: Date, basedOn: string): Promise<void> {
     const name = upgrade.metadata.name;
     this.ensureLeading();
     const written = await writeStatus(this.deps.clients.custom, name, upgrade.status, status);

@@ -168,6 +168,8 @@ export interface MetricsSample {
 export interface ObservedState {
   readonly kubernetesVersion: string;
   readonly istioNamespace: string;
+  /** Installer images an IstioUpgrade may choose (operator configuration --installer-images). */
+  readonly allowedInstallerImages: readonly string[];
   readonly otherUpgrades: readonly UpgradeSummary[];
   readonly revisions: readonly RevisionState[];
   readonly mutatingWebhooks: readonly WebhookConfiguration[];

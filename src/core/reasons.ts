@@ -23,6 +23,7 @@ export const REASONS = {
   InvalidWave: 'failure',
   InvalidTag: 'failure',
   InstallerMismatch: 'failure',
+  InstallerImageNotAllowed: 'failure',
   InstallWouldChangeInjection: 'failure',
   PrecheckFailed: 'failure',
   InvalidSoakQuery: 'failure',
@@ -45,6 +46,7 @@ export const REASONS = {
   RevisionInUse: 'blocked',
   Forbidden: 'blocked',
   Invalid: 'blocked',
+  InvalidSpec: 'blocked',
   WatchFailed: 'blocked',
   // Waiting, not Stalled.
   WaitingForOtherUpgrade: 'waiting',

@@ -4,6 +4,8 @@
 import {
   AdmissionregistrationV1Api,
   AppsV1Api,
+  AuthenticationV1Api,
+  AuthorizationV1Api,
   BatchV1Api,
   CoordinationV1Api,
   CoreV1Api,
@@ -78,4 +80,10 @@ export function makeClients(config: KubeConfig, timeouts: RequestTimeouts = DEFA
     coordination: new CoordinationV1Api(configuration(config, timeouts.leaseMs, userAgent)),
     version: new VersionApi(standard),
   };
+}
+
+/** TokenReview and SubjectAccessReview, for the /metrics endpoint only (src/runtime/metrics-auth.ts). */
+export function makeReviewClients(config: KubeConfig, timeouts: RequestTimeouts = DEFAULT_TIMEOUTS, userAgent = 'istio-upgrade-operator'): { authentication: AuthenticationV1Api; authorization: AuthorizationV1Api } {
+  const standard = configuration(config, timeouts.requestMs, userAgent);
+  return { authentication: new AuthenticationV1Api(standard), authorization: new AuthorizationV1Api(standard) };
 }

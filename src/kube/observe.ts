@@ -1,9 +1,11 @@
 // Gathers the planner's ObservedState from the informer caches, and takes the soak measurements the planner
 // asked for. The caches already hold reduced objects, so this is joining, not parsing.
+import type { z } from 'zod';
 import { UPGRADE_LABEL } from '../api/constants.ts';
 import { peekUpgrade } from '../api/peek-upgrade.ts';
 import { IstioUpgradeSchema, type IstioUpgrade } from '../api/schema.ts';
 import type { MetricsSample, ObservedState, PodState, RevisionState, UpgradeSummary, WorkloadKind, WorkloadState } from '../core/observed.ts';
+import { DEFAULT_INSTALLER_IMAGES } from '../core/installer-images.ts';
 import { soakRequests } from '../core/soak.ts';
 import type { Caches } from './caches.ts';
 import { readSoak } from './metrics/index.ts';
@@ -15,6 +17,8 @@ export interface ObserveContext {
   readonly istioNamespace: string;
   readonly installerNamespace: string;
   readonly kubernetesVersion: string;
+  /** Installer images IstioUpgrades may choose (default: DEFAULT_INSTALLER_IMAGES). */
+  readonly allowedInstallerImages?: readonly string[];
   /** Replaces the soak providers (tests). */
   readonly readSoak?: typeof readSoak;
 }
@@ -84,6 +88,7 @@ function observeCluster(ctx: ObserveContext, upgrade: IstioUpgrade): Omit<Observ
   const { workloads, otherPods } = workloadsAndPods(ctx);
   return {
     kubernetesVersion: ctx.kubernetesVersion,
+    allowedInstallerImages: ctx.allowedInstallerImages ?? DEFAULT_INSTALLER_IMAGES,
     istioNamespace: ctx.istioNamespace,
     otherUpgrades: summaries(ctx, upgrade),
     revisions: revisions(workloads, ctx.istioNamespace),
@@ -95,6 +100,15 @@ function observeCluster(ctx: ObserveContext, upgrade: IstioUpgrade): Omit<Observ
     otherPods,
     jobs: installerJobs(ctx, upgrade),
   };
+}
+
+const WithoutSpecSchema = IstioUpgradeSchema.omit({ spec: true });
+export type UpgradeWithoutSpec = z.infer<typeof WithoutSpecSchema>;
+
+/** The metadata and status of an IstioUpgrade whose spec does not parse, to report that on its status. */
+export function parseWithoutSpec(raw: unknown): UpgradeWithoutSpec | undefined {
+  const result = WithoutSpecSchema.safeParse(raw);
+  return result.success ? result.data : undefined;
 }
 
 /** Parses a cached IstioUpgrade (defaults applied); a schema error names the offending field. */

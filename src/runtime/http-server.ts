@@ -1,6 +1,7 @@
-// /metrics, /healthz and /readyz on one port.
+// /metrics (for authorized callers only), /healthz and /readyz (for the kubelet) on one port.
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import type { MetricsAuthorizer } from './metrics-auth.ts';
 
 export interface HealthSource {
   /** Liveness: the process can still make progress. */
@@ -9,7 +10,7 @@ export interface HealthSource {
   ready(): { ok: boolean; detail: string };
 }
 
-export function startHttpServer(host: string, port: number, registry: Registry, health: HealthSource): Promise<Server> {
+export function startHttpServer(host: string, port: number, registry: Registry, health: HealthSource, authorizer: MetricsAuthorizer): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const reply = (code: number, body: string, type = 'text/plain; charset=utf-8') => {
@@ -17,14 +18,18 @@ export function startHttpServer(host: string, port: number, registry: Registry, 
       res.end(body);
     };
     if (path === '/metrics') {
-      registry.metrics().then(
-        (text) => {
-          reply(200, text, registry.contentType);
-        },
-        (error: unknown) => {
+      authorizer
+        .authorize(req.headers.authorization, Date.now())
+        .then(async (decision) => {
+          if (!decision.ok) {
+            reply(decision.code, `${decision.message}\n`);
+            return;
+          }
+          reply(200, await registry.metrics(), registry.contentType);
+        })
+        .catch((error: unknown) => {
           reply(500, String(error));
-        },
-      );
+        });
       return;
     }
     if (path === '/healthz' || path === '/readyz') {

@@ -50,6 +50,15 @@ describe('end to end: bad input', { timeout: 20 * 60_000 }, () => {
     assert.match(condition(ended, 'Stalled')?.message ?? '', /spans 3 minor versions; a canary upgrade may skip at most 2/);
   });
 
+  it('an installer image outside the operator\'s allowlist ends Failed with InstallerImageNotAllowed before any Job exists', async () => {
+    const created = await createUpgrade(kube, 'evil-image', sampleSpec(kube, { installer: { istioctl: { image: 'evil.example/istioctl' } } }));
+    const ended = await waitForPhase(kube, 'evil-image', ['Failed', 'Succeeded', 'RolledBack'], 60_000);
+    assert.equal(condition(ended, 'Stalled')?.reason, 'InstallerImageNotAllowed');
+    assert.match(condition(ended, 'Stalled')?.message ?? '', /installer image "evil.example\/istioctl" is not allowed/);
+    const jobs = await kube.batch.listNamespacedJob({ namespace: OPERATOR_NAMESPACE, labelSelector: `istioupgrade.dev/upgrade=${created.metadata.uid}` });
+    assert.deepEqual(jobs.items.map((j) => j.metadata?.name), [], 'no installer Job was created');
+  });
+
   it('an unknown tag ends Failed with TagNotFound', async () => {
     await createUpgrade(kube, 'unknown-tag', sampleSpec(kube, { tag: 'stable' }));
     const ended = await waitForPhase(kube, 'unknown-tag', ['Failed', 'Succeeded', 'RolledBack'], 60_000);

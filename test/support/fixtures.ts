@@ -1,4 +1,5 @@
 // Builders for IstioUpgrades and observed meshes used by the planner's table-driven tests.
+import { DEFAULT_INSTALLER_IMAGES } from '../../src/core/installer-images.ts';
 import { IstioUpgradeSchema, type IstioUpgrade, type IstioUpgradeSpecInput, type IstioUpgradeStatus } from '../../src/api/schema.ts';
 import { ISTIO_REV_LABEL, RESTARTED_AT_ANNOTATION, RESTARTED_FOR_ANNOTATION } from '../../src/api/constants.ts';
 import { asObserved, buildTagWebhook, selectorsFor } from '../../src/core/tag-webhook.ts';
@@ -148,6 +149,7 @@ export function sampleMesh(overrides: Partial<ObservedState> = {}): ObservedStat
   return {
     kubernetesVersion: 'v1.34.10',
     istioNamespace: 'istio-system',
+    allowedInstallerImages: DEFAULT_INSTALLER_IMAGES,
     otherUpgrades: [],
     revisions: [revisionState(r, OLD.version)],
     mutatingWebhooks: [injectorWebhook(r), tagWebhook('default', r)],

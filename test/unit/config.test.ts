@@ -12,6 +12,8 @@ describe('configuration', () => {
     assert.equal(result.config.leaderElect, true);
     assert.equal(result.config.metricsHost, '0.0.0.0');
     assert.equal(result.config.metricsPort, 9464);
+    assert.equal(result.config.metricsAuth, 'kubernetes', 'secure by default');
+    assert.deepEqual(result.config.installerImages, ['docker.io/istio/istioctl']);
     assert.equal(result.config.resyncMs, 60_000);
     assert.equal(result.config.installerTimeoutMs, 1_800_000);
     assert.equal(result.config.kubeconfig, undefined);
@@ -28,6 +30,18 @@ describe('configuration', () => {
     assert.equal(result.config.identity, 'op-0');
   });
 
+  it('serves /metrics without authentication only on a loopback address', () => {
+    const result = loadConfig(['--metrics-auth', 'none', '--metrics-bind-address', '127.0.0.1:9464'], {});
+    assert.ok(result.kind === 'run');
+    assert.equal(result.config.metricsAuth, 'none');
+  });
+
+  it('reads the installer image allowlist (a registry with a port included)', () => {
+    const result = loadConfig(['--installer-images', 'docker.io/istio/istioctl,registry.local:5000/mirror/istioctl'], {});
+    assert.ok(result.kind === 'run');
+    assert.deepEqual(result.config.installerImages, ['docker.io/istio/istioctl', 'registry.local:5000/mirror/istioctl']);
+  });
+
   const bad: [string[], RegExp][] = [
     [['--resync', '5'], /--resync: must be a duration/],
     [['--leader-elect', 'yes'], /--leader-elect/],
@@ -35,6 +49,10 @@ describe('configuration', () => {
     [['--namespace', 'Bad_NS'], /--namespace: must be a DNS label/],
     [['--log-level', 'loud'], /--log-level/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
+    [['--metrics-auth', 'none'], /--metrics-auth=none would serve \/metrics to anyone who can reach 0\.0\.0\.0; bind it to 127\.0\.0\.1/],
+    [['--metrics-auth', 'basic'], /--metrics-auth/],
+    [['--installer-images', 'docker.io/istio/istioctl:1.31.0'], /--installer-images: must be an image repository without tag or digest/],
+    [['--installer-images', ''], /--installer-images/],
   ];
   for (const [argv, message] of bad) {
     it(`rejects ${argv.join(' ')} with a clear message`, () => {

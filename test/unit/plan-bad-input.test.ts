@@ -48,6 +48,7 @@ const cases: Case[] = [
   },
   { name: 'fromRevision not what the tag points at', spec: { fromRevision: '1-29-0' }, reason: 'FromRevisionMismatch', message: /points at revision "1-30-4"/ },
   { name: 'target equals the current revision', spec: { revision: OLD.revision }, reason: 'AlreadyOnRevision', message: /already points/ },
+  { name: 'installer image outside the operator\'s allowlist', spec: { installer: { istioctl: { image: 'evil.example/istioctl' } } }, reason: 'InstallerImageNotAllowed', message: /installer image "evil.example\/istioctl" is not allowed; the operator runs only "docker.io\/istio\/istioctl"/ },
   { name: 'missing gateway', spec: { gateways: [{ namespace: 'istio-ingress', name: 'nope' }] }, reason: 'GatewayNotFound', message: /istio-ingress\/nope/ },
   { name: 'wave namespace that does not exist', spec: { rollout: { waves: [{ name: 'canary', namespaces: ['ghost'] }] } }, reason: 'InvalidWave', message: /"ghost" does not exist/ },
   { name: 'wave namespace not on the tag', spec: { rollout: { waves: [{ name: 'canary', namespaces: ['default'] }] } }, reason: 'InvalidWave', message: /nothing in namespace "default" is injected through tag "default"/ },

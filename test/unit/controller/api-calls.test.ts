@@ -204,10 +204,10 @@ function rawWebhook(config: ReturnType<typeof tagFixture>): V1MutatingWebhookCon
   return JSON.parse(JSON.stringify({ metadata: { name: config.name, labels: config.labels }, webhooks: config.webhooks.map((w) => ({ ...w, sideEffects: 'None', admissionReviewVersions: ['v1'] })) })) as V1MutatingWebhookConfiguration;
 }
 
-function reconciler(clients: RecordingClients, options: { withMesh?: boolean; unsynced?: InformerHealth[]; leading?: boolean } = {}): Reconciler {
+function reconciler(clients: RecordingClients, options: { withMesh?: boolean; unsynced?: InformerHealth[]; leading?: boolean; storedSpec?: object; storedStatus?: object } = {}): Reconciler {
   const upgrade = IstioUpgradeSchema.parse({ apiVersion: 'istioupgrade.dev/v1alpha1', kind: 'IstioUpgrade', metadata: { name: 'up', uid: 'uid-1', creationTimestamp: '2026-11-30T10:00:00Z' }, spec: { version: '1.31.0' } });
   // As the informer holds it: JSON from the API server (creationTimestamp a string).
-  const raw = JSON.parse(JSON.stringify({ ...upgrade, metadata: { ...upgrade.metadata, resourceVersion: '5' } })) as RawUpgrade;
+  const raw = JSON.parse(JSON.stringify({ ...upgrade, metadata: { ...upgrade.metadata, resourceVersion: '5' }, ...(options.storedSpec === undefined ? {} : { spec: options.storedSpec }), ...(options.storedStatus === undefined ? {} : { status: options.storedStatus }) })) as RawUpgrade;
   const caches = memoryCaches(options.withMesh === true ? { upgrades: [raw], deployments: [OLD_ISTIOD], mutatingWebhooks: [rawWebhook(tagFixture('default', '1-30-4'))] } : { upgrades: [raw] });
   return new Reconciler({
     clients: clients.clients,
@@ -259,6 +259,25 @@ describe('one reconcile pass: one status write on every path', () => {
       assert.ok(conditions.some((x) => x.reason === reason), JSON.stringify(conditions));
     });
   }
+
+  it('a stored spec past the operator\'s bounds (a CRD older than the operator): Stalled InvalidSpec naming the field, phase kept, nothing done', async () => {
+    const c = new RecordingClients();
+    const result = await reconciler(c, { withMesh: true, storedSpec: { version: '1.31.0', uninstall: { gracePeriod: '10000h' } }, storedStatus: { phase: 'RollingOut' } }).reconcile('up');
+    assert.equal(result.requeueAfterMs, undefined);
+    assert.deepEqual(c.trace(), ['core.createNamespacedEvent default/', 'custom.patchClusterCustomObjectStatus up']);
+    const body = c.calls.find((x) => x.method === 'patchClusterCustomObjectStatus')?.args.body as { value: { phase: string; conditions: { type: string; reason: string; status: string; message: string }[] } }[];
+    const status = body[0]?.value;
+    assert.equal(status?.phase, 'RollingOut');
+    const stalled = status.conditions.find((x) => x.type === 'Stalled');
+    assert.equal(stalled?.reason, 'InvalidSpec');
+    assert.match(stalled.message, /uninstall\.gracePeriod: must be at most 720h/);
+  });
+
+  it('a stored object whose status cannot be read either: nothing is written', async () => {
+    const c = new RecordingClients();
+    await reconciler(c, { storedSpec: { version: 'x' }, storedStatus: { phase: 'Nowhere' } }).reconcile('up');
+    assert.deepEqual(c.trace(), []);
+  });
 
   it('a replica that lost its lease writes nothing', async () => {
     const c = new RecordingClients();
