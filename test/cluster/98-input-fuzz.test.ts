@@ -113,6 +113,26 @@ describe('input fuzz: random and malformed specs and status edits (issue 15)', {
     assert.ok(counts.rejected > 300 && counts.refused > 30 && counts.accepted > 50, JSON.stringify(counts));
   });
 
+  it('720h is the longest duration: admitted, planned without a busy loop (the grace period waits quietly); 721h and 720h1ms are refused by CEL', async () => {
+    const create = (gracePeriod: string) => verdict(() => kube.custom.createClusterCustomObject({ ...ref, dryRun: 'All', body: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'IstioUpgrade', metadata: { name: 'fuzz-720h' }, spec: { ...baseSpec(), uninstall: { gracePeriod } } } }));
+    for (const tooLong of ['721h', '720h1ms', '43201m']) {
+      const v = await create(tooLong);
+      assert.equal(v.kind, 'rejected', tooLong);
+      assert.match(v.kind === 'rejected' ? v.message : '', /spec\.uninstall\.gracePeriod.*must be at most 720h \(30 days\)/s);
+    }
+    const accepted = await create('720h');
+    assert.equal(accepted.kind, 'accepted');
+    const parsed = IstioUpgradeSchema.parse(accepted.kind === 'accepted' ? accepted.object : undefined);
+    const outcome = walkSafely(parsed);
+    assert.equal(outcome.thrown, undefined);
+    assert.equal(outcome.busy, false);
+    assert.equal(outcome.end.status.phase, 'Uninstalling');
+    assert.equal(outcome.end.status.conditions?.find((c) => c.type === 'Reconciling')?.reason, 'GracePeriod', JSON.stringify(outcome.end.status.conditions));
+    // Past setTimeout's 24.8-day limit: the work queue clamps it to an hour (test/unit/work-queue.test.ts).
+    assert.ok((outcome.lastRequeueMs ?? 0) > 25 * 24 * 3_600_000, String(outcome.lastRequeueMs));
+    console.log(`720h: 721h/720h1ms/43201m rejected by CEL; 720h admitted and the walk ends waiting in ${outcome.end.status.phase ?? '?'} (GracePeriod) after ${outcome.passes} passes, next look asked in ${Math.round((outcome.lastRequeueMs ?? 0) / 3_600_000)}h (clamped to 1h by the work queue), no busy loop`);
+  });
+
   it(`${STATUS_EDITS} hand edits of the status: rejected, or planned from without throwing, busy-looping or an undocumented reason`, async () => {
     await kube.custom.createClusterCustomObject({ ...ref, body: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'IstioUpgrade', metadata: { name: 'fuzz-status' }, spec: { ...baseSpec(), paused: false } } });
     const rnd = prng(SEED + 1);

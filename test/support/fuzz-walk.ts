@@ -19,6 +19,8 @@ export interface WalkOutcome {
   readonly passes: number;
   readonly thrown?: string;
   readonly busy: boolean;
+  /** What the last pass asked for: the controller clamps it to an hour (work-queue MAX_DELAY_MS). */
+  readonly lastRequeueMs?: number | undefined;
 }
 
 /** observe -> plan -> execute over the in-memory mesh, folding typed errors as the reconciler does. */
@@ -29,6 +31,7 @@ export function walkSafely(start: IstioUpgrade): WalkOutcome {
   let actions = 0;
   let idleFast = 0;
   let quiet = 0;
+  let lastRequeueMs: number | undefined;
   for (let pass = 1; pass <= MAX_PASSES; pass++) {
     mesh.tick();
     mesh.observed = { ...mesh.observed, metrics: sampleFor(upgrade, mesh.observed, now, undefined) };
@@ -49,6 +52,7 @@ export function walkSafely(start: IstioUpgrade): WalkOutcome {
       requeue = 5_000;
     }
     actions += done;
+    lastRequeueMs = requeue;
     const unchanged = done === 0 && isDeepStrictEqual(status, upgrade.status);
     upgrade = { ...upgrade, status };
     if (isTerminal(status.phase)) return { end: upgrade, actions, passes: pass, busy: false };
@@ -57,10 +61,10 @@ export function walkSafely(start: IstioUpgrade): WalkOutcome {
     if (idleFast >= 3) return { end: upgrade, actions, passes: pass, busy: true };
     // Nothing left to do until something changes (a person, the cluster): where the real operator sleeps.
     quiet = unchanged ? quiet + 1 : 0;
-    if (quiet >= 5) return { end: upgrade, actions, passes: pass, busy: false };
+    if (quiet >= 5) return { end: upgrade, actions, passes: pass, busy: false, lastRequeueMs };
     now = new Date(now.getTime() + Math.min(requeue ?? 60_000, 60_000));
   }
-  return { end: upgrade, actions, passes: MAX_PASSES, busy: false };
+  return { end: upgrade, actions, passes: MAX_PASSES, busy: false, lastRequeueMs };
 }
 
 /** The reasons an upgrade shows at the end, each of which must be typed and, if Stalled, documented. */
