@@ -21,8 +21,7 @@ import type { OperatorMetrics } from '../runtime/metrics.ts';
 export interface ReconcilerDeps {
   readonly clients: KubeClients;
   readonly caches: Caches;
-  /** Informers that are not watching; acting on a partial view of the cluster is never safe. */
-  /** Informer caches that are not complete and current now. */
+  /** Informer caches that are not complete and current now: acting on a partial view is never safe. */
   readonly unsyncedCaches: () => readonly InformerHealth[];
   readonly observeContext: ObserveContext;
   readonly installer: InstallerSettings;

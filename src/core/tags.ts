@@ -50,10 +50,10 @@ export function resolveTag(observed: Pick<ObservedState, 'mutatingWebhooks'>, ta
 }
 
 /**
- * Which revision a tag's configuration sends pods to, and whether every entry agrees: each injector entry calls
- * the Service of that revision's own injector (a URL-based remote injector counts as agreeing).
+ * Which revision a tag's configuration sends pods to, and whether every entry agrees: each entry that `entries`
+ * selects (by default the injector entries) calls the Service of that revision's own injector (a URL-based
+ * remote injector counts as agreeing).
  */
-/** The revision a tag's objects name, and whether the entries (`entries` selects which) call its Service. */
 export function tagTarget(config: WebhookConfiguration, webhooks: readonly WebhookConfiguration[], entries: (entry: WebhookEntry) => boolean = isInjectorEntry): { revision: string | undefined; consistent: boolean } {
   const revision = config.labels[ISTIO_REV_LABEL];
   if (revision === undefined) return { revision, consistent: false };

@@ -1,7 +1,7 @@
 // Random and malformed IstioUpgrade specs and hand-edited statuses for the input fuzz test, each spec with
 // what must become of it, worked out independently of the schema: rejected by the API server, refused at the
 // precheck with one of some reasons (touching nothing), or accepted.
-import { DNS_LABEL_PATTERN, DURATION_PATTERN, Phases, VERSION_PATTERN, type IstioUpgradeSpecInput } from '../../src/api/schema.ts';
+import { DNS_LABEL_PATTERN, DURATION_PATTERN, Phases, VERSION_PATTERN } from '../../src/api/schema.ts';
 import { parseDuration } from '../../src/core/duration.ts';
 import { seededRandom } from '../../hack/e2e/fault-proxy.ts';
 import { E2E_SPEC, NEW } from './fixtures.ts';
@@ -337,4 +337,3 @@ export function statusEdit(rnd: Random): Record<string, unknown> {
   return edit;
 }
 
-export type { IstioUpgradeSpecInput };

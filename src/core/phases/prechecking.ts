@@ -2,7 +2,6 @@
 // (waves, skipped workloads, blockers) is written to the status on every pass of this phase, so it is there
 // before the first action (the istioctl precheck Job).
 import type { Draft } from '../draft.ts';
-import { installerImageRefusal } from '../installer-images.ts';
 import { findJob, installerJob } from '../installer-jobs.ts';
 import { previewPlan } from '../plan-preview.ts';
 import { adoptable, resolvePrecheckContext } from '../prechecks/index.ts';
@@ -12,10 +11,6 @@ import { formatVersion } from '../version.ts';
 
 export function prechecking(draft: Draft): StepOutcome {
   const { spec, observed } = draft;
-  if (spec.installer.mode === 'istioctl') {
-    const refusal = installerImageRefusal(spec.installer.istioctl.image, observed.allowedInstallerImages);
-    if (refusal !== undefined) return fail('InstallerImageNotAllowed', refusal);
-  }
   const preview = previewPlan(draft);
   draft.status.plan = preview.plan;
   if (preview.refusal !== undefined) return fail(preview.refusal.reason, preview.refusal.message);

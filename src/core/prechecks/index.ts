@@ -3,6 +3,7 @@
 import type { Finding, PrecheckContext } from './context.ts';
 import { sharedOldComponents } from './components.ts';
 import { gateways } from './gateways.ts';
+import { installerImage } from './installer-image.ts';
 import { additionalTags, installerOwnership, installLeavesInjection, targetRevision } from './revisions.ts';
 import { soakQueries } from './soak-queries.ts';
 import { downgrade, kubernetesVersion, versionSkew } from './versions.ts';
@@ -14,6 +15,7 @@ export interface Precheck {
 }
 
 export const PRECHECKS: readonly Precheck[] = [
+  { name: 'installer-image', check: installerImage },
   { name: 'downgrade', check: downgrade },
   { name: 'version-skew', check: versionSkew },
   { name: 'kubernetes-version', check: kubernetesVersion },
