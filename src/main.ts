@@ -43,7 +43,7 @@ async function run(config: Config): Promise<void> {
   log.info({ version: version(), kubernetesVersion, namespace: config.namespace, leaderElect: config.leaderElect }, 'starting');
 
   const queue = new WorkQueue();
-  const informers = new InformerSet(clients, config.istioNamespace, log, (change) => {
+  const informers = new InformerSet(clients, config.istioNamespace, config.installerServiceAccount, log, (change) => {
     controller.onChange(change);
   });
   const installer = { namespace: config.namespace, serviceAccount: config.installerServiceAccount, activeDeadlineSeconds: Math.round(config.installerTimeoutMs / 1000) };

@@ -15,6 +15,8 @@ export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 /** Annotation on the IstioUpgrade that approves a wave with `requireApproval: true` (value: wave name). */
 export const APPROVE_ANNOTATION = `${API_GROUP}/approve`;
 /** Labels put on the installer Jobs so they can be found again after a crash. */
+/** On the installer's ClusterRoleBinding: the Job it was granted for (revoked once that Job has finished). */
+export const GRANTED_FOR_ANNOTATION = `${API_GROUP}/granted-for`;
 export const UPGRADE_LABEL = `${API_GROUP}/upgrade`;
 export const PURPOSE_LABEL = `${API_GROUP}/purpose`;
 

@@ -54,7 +54,16 @@ export interface LabelNamespace {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-export type Action = RunInstallerJob | ApplyTagWebhook | DeactivateInjector | RestartWorkload | EvictPod | LabelNamespace;
+/**
+ * Removes the installer's ClusterRoleBinding once the Job it was granted for has finished: the installer
+ * account holds its (cluster-admin-like) role only while one of its Jobs runs.
+ */
+export interface RevokeInstallerAccess {
+  readonly type: 'revokeInstallerAccess';
+  readonly jobName: string;
+}
+
+export type Action = RunInstallerJob | ApplyTagWebhook | DeactivateInjector | RestartWorkload | EvictPod | LabelNamespace | RevokeInstallerAccess;
 
 export interface UpgradeEvent {
   readonly type: 'Normal' | 'Warning';

@@ -183,5 +183,7 @@ export interface ObservedState {
   readonly otherPods: readonly PodState[];
   /** Installer Jobs of this upgrade, by name. */
   readonly jobs: readonly JobState[];
+  /** The installer's ClusterRoleBinding, when it exists: the Job it was last granted for. */
+  readonly installerAccess: { readonly grantedFor: string | undefined } | undefined;
   readonly metrics: MetricsSample | undefined;
 }

@@ -7,6 +7,7 @@ import type { NamespaceState, ServiceState, WebhookConfiguration } from '../core
 import type { KubeClients } from './clients.ts';
 import { Informer, type InformerEvent, type InformerHealth, type ListResult, type ManagedInformer, type Store } from './informer.ts';
 import {
+  toInstallerBindingFacts,
   toJobFacts,
   toNamespaceState,
   toPodFacts,
@@ -14,6 +15,7 @@ import {
   toServiceState,
   toWebhookConfiguration,
   trimUpgrade,
+  type InstallerBindingFacts,
   type JobFacts,
   type PodFacts,
   type ReplicaSetFacts,
@@ -42,6 +44,8 @@ export interface Caches {
   readonly services: Store<ServiceState>;
   readonly mutatingWebhooks: Store<WebhookConfiguration>;
   readonly validatingWebhooks: Store<WebhookConfiguration>;
+  /** The installer's ClusterRoleBinding (one name), present only while an installer Job runs. */
+  readonly installerBindings: Store<InstallerBindingFacts>;
 }
 
 /** The reduced list result an informer works on. */
@@ -53,8 +57,8 @@ export class InformerSet {
   readonly caches: Caches;
   private readonly informers: ManagedInformer[] = [];
 
-  constructor(clients: KubeClients, istioNamespace: string, log: Logger, onChange: (change: Change) => void) {
-    const { config, core, apps, batch, admission, custom } = clients;
+  constructor(clients: KubeClients, istioNamespace: string, installerBinding: string, log: Logger, onChange: (change: Change) => void) {
+    const { config, core, apps, batch, admission, custom, rbac } = clients;
     const add = <T extends KubernetesObject, S>(
       name: string,
       path: string,
@@ -62,6 +66,7 @@ export class InformerSet {
       transform: (o: T) => S,
       change: (event: InformerEvent, object: S) => Change,
       labelSelector?: string,
+      fieldSelector?: string,
     ): Informer<T, S> => {
       const informer = new Informer<T, S>(config, {
         name,
@@ -69,6 +74,7 @@ export class InformerSet {
         list,
         transform,
         labelSelector,
+        fieldSelector,
         onEvent: (event, object) => {
           onChange(change(event, object));
         },
@@ -131,6 +137,15 @@ export class InformerSet {
         toWebhookConfiguration,
         clusterScoped('validatingwebhookconfigurations'),
         ISTIO_REV_LABEL,
+      ),
+      installerBindings: add(
+        'clusterrolebindings',
+        '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+        () => asList(rbac.listClusterRoleBinding({ fieldSelector: `metadata.name=${installerBinding}` })),
+        toInstallerBindingFacts,
+        clusterScoped('clusterrolebindings'),
+        undefined,
+        `metadata.name=${installerBinding}`,
       ),
     };
   }

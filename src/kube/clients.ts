@@ -11,6 +11,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  RbacAuthorizationV1Api,
   ServerConfiguration,
   VersionApi,
   createConfiguration,
@@ -26,6 +27,8 @@ export interface KubeClients {
   readonly admission: AdmissionregistrationV1Api;
   readonly custom: CustomObjectsApi;
   readonly coordination: CoordinationV1Api;
+  /** The installer's ClusterRoleBinding only. */
+  readonly rbac: RbacAuthorizationV1Api;
   readonly version: VersionApi;
 }
 
@@ -78,6 +81,7 @@ export function makeClients(config: KubeConfig, timeouts: RequestTimeouts = DEFA
     admission: new AdmissionregistrationV1Api(standard),
     custom: new CustomObjectsApi(standard),
     coordination: new CoordinationV1Api(configuration(config, timeouts.leaseMs, userAgent)),
+    rbac: new RbacAuthorizationV1Api(standard),
     version: new VersionApi(standard),
   };
 }

@@ -2,14 +2,17 @@
 // (AlreadyExists means done), tag objects are server-side applied, restarts are skipped when stamped,
 // evictions of pods already gone are done, labels are merged.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { Action, ApplyTagWebhook, DeactivateInjector, EvictPod, LabelNamespace, RunInstallerJob } from '../core/actions.ts';
+import { GRANTED_FOR_ANNOTATION } from '../api/constants.ts';
+import type { Action, ApplyTagWebhook, DeactivateInjector, EvictPod, LabelNamespace, RevokeInstallerAccess, RunInstallerJob } from '../core/actions.ts';
 import { NEVER_MATCH, isInjectorEntry } from '../core/injection.ts';
 import { classifyApiError, isAlreadyExists, isNotFound, statusCodeOf } from './api-errors.ts';
 import type { KubeClients } from './clients.ts';
-import { installerJobSpec, overlayConfigMap, type InstallerSettings, type JobOwner } from './installer/job-spec.ts';
+import { installerBinding, installerJobSpec, overlayConfigMap, type InstallerSettings, type JobOwner } from './installer/job-spec.ts';
 import { WORKLOADS } from './workloads/index.ts';
 
 export const FIELD_MANAGER = 'istio-upgrade-operator';
+
+const applyOptions = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 
 export interface ExecuteContext {
   readonly clients: KubeClients;
@@ -39,8 +42,14 @@ async function createIgnoringExisting(what: string, request: () => Promise<unkno
 }
 
 async function runInstallerJob(ctx: ExecuteContext, action: RunInstallerJob): Promise<ExecutionOutcome> {
-  const { batch, core } = ctx.clients;
+  const { batch, core, rbac } = ctx.clients;
   const namespace = ctx.installer.namespace;
+  // The right to install first: a Job whose pod starts without it fails with Forbidden.
+  const binding = installerBinding(action, ctx.owner, ctx.installer);
+  const bindingName = binding.metadata?.name ?? '';
+  await call(`apply clusterrolebindings ${bindingName}`, () =>
+    rbac.patchClusterRoleBinding({ name: bindingName, body: binding, fieldManager: FIELD_MANAGER, force: true }, applyOptions),
+  );
   const configMap = overlayConfigMap(action, ctx.owner, ctx.installer);
   if (configMap !== undefined) {
     await createIgnoringExisting(`create configmaps ${namespace}/${action.jobName}`, () => core.createNamespacedConfigMap({ namespace, body: configMap }));
@@ -50,7 +59,6 @@ async function runInstallerJob(ctx: ExecuteContext, action: RunInstallerJob): Pr
   );
 }
 
-const applyOptions = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 
 const mergeOptions = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -112,14 +120,18 @@ async function deactivateInjector(ctx: ExecuteContext, action: DeactivateInjecto
     throw classifyApiError(error, `get ${what}`);
   }
   const webhooks = config.webhooks ?? [];
-  const injectors = webhooks.filter((w) => isInjectorEntry({ name: w.name, clientConfig: {} }));
-  if (injectors.every((w) => JSON.stringify(w.namespaceSelector) === JSON.stringify(NEVER_MATCH) && JSON.stringify(w.objectSelector) === JSON.stringify(NEVER_MATCH))) return 'skipped';
-  for (const w of injectors) {
-    w.namespaceSelector = structuredClone(NEVER_MATCH);
-    w.objectSelector = structuredClone(NEVER_MATCH);
-  }
-  // A replace carries the resourceVersion read: a concurrent writer makes it 409 and the next pass decides again.
-  await call(`update ${what}`, () => admission.replaceMutatingWebhookConfiguration({ name: action.name, body: config }));
+  const injectors = webhooks.map((w, index) => ({ w, index })).filter(({ w }) => isInjectorEntry({ name: w.name, clientConfig: {} }));
+  if (injectors.every(({ w }) => JSON.stringify(w.namespaceSelector) === JSON.stringify(NEVER_MATCH) && JSON.stringify(w.objectSelector) === JSON.stringify(NEVER_MATCH))) return 'skipped';
+  // A JSON patch that first tests the resourceVersion read: a concurrent writer makes it fail and the next pass
+  // decides again (a conditional write with the `patch` verb the tags need anyway, not `update`).
+  const body = [
+    { op: 'test', path: '/metadata/resourceVersion', value: config.metadata?.resourceVersion ?? '' },
+    ...injectors.flatMap(({ index }) => [
+      { op: 'add', path: `/webhooks/${String(index)}/namespaceSelector`, value: NEVER_MATCH },
+      { op: 'add', path: `/webhooks/${String(index)}/objectSelector`, value: NEVER_MATCH },
+    ]),
+  ];
+  await call(`patch ${what}`, () => admission.patchMutatingWebhookConfiguration({ name: action.name, body }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)));
   return 'done';
 }
 
@@ -133,6 +145,28 @@ async function evictPod(ctx: ExecuteContext, action: EvictPod): Promise<Executio
     // 429: a PodDisruptionBudget does not allow it now; the next pass tries again.
     if (statusCodeOf(error) === 429) return 'refused';
     throw classifyApiError(error, `create pods/eviction ${namespace}/${name}`);
+  }
+}
+
+/** Deletes the binding only if it is still the one granted for this Job (a newer Job may have been granted it). */
+async function revokeInstallerAccess(ctx: ExecuteContext, action: RevokeInstallerAccess): Promise<ExecutionOutcome> {
+  const name = ctx.installer.serviceAccount;
+  const what = `clusterrolebindings ${name}`;
+  let binding;
+  try {
+    binding = await ctx.clients.rbac.readClusterRoleBinding({ name });
+  } catch (error) {
+    if (isNotFound(error)) return 'skipped';
+    throw classifyApiError(error, `get ${what}`);
+  }
+  if (binding.metadata?.annotations?.[GRANTED_FOR_ANNOTATION] !== action.jobName) return 'skipped';
+  try {
+    await ctx.clients.rbac.deleteClusterRoleBinding({ name, body: { preconditions: { resourceVersion: binding.metadata.resourceVersion ?? '' } } });
+    return 'done';
+  } catch (error) {
+    // 409: re-granted since it was read; 404: already gone.
+    if (isNotFound(error) || statusCodeOf(error) === 409) return 'skipped';
+    throw classifyApiError(error, `delete ${what}`);
   }
 }
 
@@ -157,6 +191,8 @@ export async function execute(ctx: ExecuteContext, action: Action): Promise<Exec
       return evictPod(ctx, action);
     case 'labelNamespace':
       return labelNamespace(ctx, action);
+    case 'revokeInstallerAccess':
+      return revokeInstallerAccess(ctx, action);
   }
 }
 
@@ -175,5 +211,7 @@ export function describeAction(action: Action): string {
       return `evict pod ${action.namespace}/${action.name}`;
     case 'labelNamespace':
       return `label namespace ${action.name} ${Object.entries(action.labels).map(([k, v]) => `${k}=${v}`).join(',')}`;
+    case 'revokeInstallerAccess':
+      return `revoke installer access granted for job ${action.jobName}`;
   }
 }

@@ -18,6 +18,8 @@ export interface InformerOptions<T extends KubernetesObject, S> {
   /** Watch path, e.g. /api/v1/pods. */
   readonly path: string;
   readonly labelSelector?: string | undefined;
+  /** e.g. metadata.name=X, which lets RBAC limit the watch to that name (resourceNames). */
+  readonly fieldSelector?: string | undefined;
   list(): Promise<ListResult<T>>;
   transform(object: T): S;
   onEvent(event: InformerEvent, object: S): void;
@@ -242,6 +244,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
         resourceVersion: this.resourceVersion,
         allowWatchBookmarks: true,
         labelSelector: this.options.labelSelector,
+        fieldSelector: this.options.fieldSelector,
         // The server ends the watch after this long; it is resumed from the last resourceVersion.
         timeoutSeconds: 300 + Math.round(Math.random() * 60),
       };

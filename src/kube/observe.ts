@@ -71,6 +71,11 @@ function installerJobs(ctx: ObserveContext, upgrade: IstioUpgrade): ObservedStat
     .map((job) => ({ name: job.name, ...jobOutcome(job, pods.filter((p) => p.labels['job-name'] === job.name)) }));
 }
 
+function installerAccess(ctx: ObserveContext): ObservedState['installerAccess'] {
+  const binding = ctx.caches.installerBindings.list()[0];
+  return binding === undefined ? undefined : { grantedFor: binding.grantedFor };
+}
+
 async function metrics(ctx: ObserveContext, upgrade: IstioUpgrade, observed: Omit<ObservedState, 'metrics'>, now: Date): Promise<MetricsSample | undefined> {
   const requests = soakRequests(upgrade, now);
   const first = requests[0];
@@ -99,6 +104,7 @@ function observeCluster(ctx: ObserveContext, upgrade: IstioUpgrade): Omit<Observ
     workloads,
     otherPods,
     jobs: installerJobs(ctx, upgrade),
+    installerAccess: installerAccess(ctx),
   };
 }
 

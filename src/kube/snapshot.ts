@@ -46,5 +46,6 @@ export async function snapshotCaches(clients: KubeClients, istioNamespace: strin
     listed(admission.listMutatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL }), toWebhookConfiguration),
     listed(admission.listValidatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL }), toWebhookConfiguration),
   ]);
-  return { upgrades, namespaces, workloads, replicaSets, pods, jobs, services, mutatingWebhooks, validatingWebhooks };
+  // `plan` carries out no action, so it needs no look at (nor the right to read) the installer's binding.
+  return { upgrades, namespaces, workloads, replicaSets, pods, jobs, services, mutatingWebhooks, validatingWebhooks, installerBindings: new ListStore([]) };
 }

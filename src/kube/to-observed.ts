@@ -1,6 +1,7 @@
 // Converts Kubernetes objects into the planner's ObservedState shapes. The informers apply these on insert,
 // so each object is parsed once per resourceVersion, not once per pass.
 import type {
+  V1ClusterRoleBinding,
   V1Job,
   V1MutatingWebhookConfiguration,
   V1Namespace,
@@ -9,7 +10,7 @@ import type {
   V1Service,
   V1ValidatingWebhookConfiguration,
 } from '@kubernetes/client-node';
-import { ISTIO_PROXY_CONTAINER, ISTIO_REV_LABEL, SIDECAR_STATUS_ANNOTATION } from '../api/constants.ts';
+import { GRANTED_FOR_ANNOTATION, ISTIO_PROXY_CONTAINER, ISTIO_REV_LABEL, SIDECAR_STATUS_ANNOTATION } from '../api/constants.ts';
 import type { LabelSelector } from '../api/schema.ts';
 import type {
   ContainerState,
@@ -237,4 +238,14 @@ export function trimUpgrade<T extends { metadata?: { managedFields?: unknown } }
   const metadata = { ...raw.metadata };
   delete metadata.managedFields;
   return { ...raw, metadata };
+}
+
+/** The installer's ClusterRoleBinding as cached: the Job it was last granted for. */
+export interface InstallerBindingFacts {
+  readonly name: string;
+  readonly grantedFor: string | undefined;
+}
+
+export function toInstallerBindingFacts(binding: V1ClusterRoleBinding): InstallerBindingFacts {
+  return { name: binding.metadata?.name ?? '', grantedFor: binding.metadata?.annotations?.[GRANTED_FOR_ANNOTATION] };
 }

@@ -44,6 +44,8 @@ export class FakeMesh {
   readonly restarts = new Map<string, number>();
   readonly evictions = new Map<string, number>();
   readonly jobRuns = new Map<string, number>();
+  /** Jobs whose installer binding was revoked, in order. */
+  readonly revocations: string[] = [];
   readonly tagWrites: string[] = [];
   /** Restarts still rolling: workload key -> passes left and the revision its pods will carry. */
   private readonly rolling = new Map<string, { passesLeft: number; revision: string | undefined; stamp: string }>();
@@ -122,10 +124,11 @@ export class FakeMesh {
     switch (action.type) {
       case 'runInstallerJob': {
         this.jobRuns.set(action.jobName, (this.jobRuns.get(action.jobName) ?? 0) + 1);
+        this.observed = { ...o, installerAccess: { grantedFor: action.jobName } }; // the binding comes before the Job
         if (o.jobs.some((j) => j.name === action.jobName)) return; // create is idempotent: AlreadyExists
         const outcome = this.options.jobOutcome?.[action.purpose] ?? 'Succeeded';
         const job: JobState = { name: action.jobName, outcome, message: outcome === 'Failed' ? (this.options.jobMessage ?? 'boom') : undefined, completedAt: now.toISOString() };
-        this.observed = { ...o, jobs: [...o.jobs, job] };
+        this.observed = { ...this.observed, jobs: [...o.jobs, job] };
         if (outcome !== 'Succeeded') return;
         if (action.purpose === 'install') this.install(argAfter(action.args, '--set', 'revision=') ?? NEW.revision);
         if (action.purpose === 'uninstall' || action.purpose === 'uninstall-new') this.uninstall(argAfter(action.args, '--revision') ?? OLD.revision);
@@ -147,6 +150,10 @@ export class FakeMesh {
         };
         return;
       }
+      case 'revokeInstallerAccess':
+        this.revocations.push(action.jobName);
+        if (o.installerAccess?.grantedFor === action.jobName) this.observed = { ...o, installerAccess: undefined };
+        return;
       case 'deactivateInjector':
         this.observed = { ...o, mutatingWebhooks: o.mutatingWebhooks.map((w) => (w.name === action.name ? deactivated(w) : w)) };
         return;

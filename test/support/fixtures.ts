@@ -169,6 +169,7 @@ export function sampleMesh(overrides: Partial<ObservedState> = {}): ObservedStat
     ],
     otherPods: [pod('foo', 'migrate-x1', r, { phase: 'Succeeded', owner: { kind: 'Job', name: 'migrate' }, ownerJobFinished: true })],
     jobs: [],
+    installerAccess: undefined,
     metrics: undefined,
     ...overrides,
   };

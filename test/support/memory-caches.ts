@@ -39,5 +39,6 @@ export function memoryCaches(objects: MemoryObjects): Caches & { upgradesList: R
     services: store([]),
     mutatingWebhooks: store((objects.mutatingWebhooks ?? []).map(toWebhookConfiguration)),
     validatingWebhooks: store([]),
+    installerBindings: store([]),
   };
 }

@@ -54,6 +54,7 @@ export class RecordingClients {
       admission: api('admission'),
       custom: api('custom'),
       coordination: api('coordination'),
+      rbac: api('rbac'),
       version: api('version'),
     } as unknown as KubeClients;
   }

@@ -1,7 +1,7 @@
 // The Kubernetes Job (and overlay ConfigMap) that runs one istioctl command for an upgrade.
-import type { V1ConfigMap, V1Job } from '@kubernetes/client-node';
+import type { V1ClusterRoleBinding, V1ConfigMap, V1Job } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
-import { API_GROUP_VERSION, KIND, PURPOSE_LABEL, UPGRADE_LABEL } from '../../api/constants.ts';
+import { API_GROUP_VERSION, GRANTED_FOR_ANNOTATION, KIND, PURPOSE_LABEL, UPGRADE_LABEL } from '../../api/constants.ts';
 import type { RunInstallerJob } from '../../core/actions.ts';
 import { OVERLAY_PATH } from '../../core/installer-jobs.ts';
 
@@ -12,6 +12,7 @@ export interface JobOwner {
 
 export interface InstallerSettings {
   readonly namespace: string;
+  /** Also the name of its ClusterRole and of the ClusterRoleBinding written while a Job runs. */
   readonly serviceAccount: string;
   /** Seconds before a hung istioctl is killed. */
   readonly activeDeadlineSeconds: number;
@@ -75,5 +76,25 @@ export function installerJobSpec(action: RunInstallerJob, owner: JobOwner, setti
         },
       },
     },
+  };
+}
+
+/**
+ * Binds the installer ClusterRole to the installer account for one Job: written (server-side apply) just before
+ * the Job is created and deleted once it has finished, so the account holds the role only while a Job runs.
+ * Owned by the IstioUpgrade, so deleting the upgrade removes a binding left behind.
+ */
+export function installerBinding(action: RunInstallerJob, owner: JobOwner, settings: InstallerSettings): V1ClusterRoleBinding {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: {
+      name: settings.serviceAccount,
+      labels: { 'app.kubernetes.io/managed-by': 'istio-upgrade-operator', [UPGRADE_LABEL]: owner.uid },
+      annotations: { [GRANTED_FOR_ANNOTATION]: action.jobName },
+      ownerReferences: ownerReference(owner),
+    },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: settings.serviceAccount },
+    subjects: [{ kind: 'ServiceAccount', name: settings.serviceAccount, namespace: settings.namespace }],
   };
 }

@@ -109,7 +109,40 @@ describe('actions: the API calls each makes, idempotently', () => {
       const job: Action = { type: 'runInstallerJob', purpose: 'install', jobName: 'up-install-1', image: 'i', args: ['install'], overlay: { spec: {} } };
       const { outcome, trace } = await run(job, (c) => c.on('batch.createNamespacedJob', () => { throw apiError(409, 'injected', reason); }));
       assert.equal(outcome instanceof Error ? outcome.name : outcome, expected);
-      assert.deepEqual(trace, ['core.createNamespacedConfigMap istio-upgrade-operator/', 'batch.createNamespacedJob istio-upgrade-operator/']);
+      assert.deepEqual(trace, ['rbac.patchClusterRoleBinding istio-upgrade-installer', 'core.createNamespacedConfigMap istio-upgrade-operator/', 'batch.createNamespacedJob istio-upgrade-operator/']);
+    });
+  }
+
+  it('installer Job: the binding is server-side applied first, annotated with the Job it is granted for', async () => {
+    const job: Action = { type: 'runInstallerJob', purpose: 'install', jobName: 'up-install-1', image: 'i', args: ['install'], overlay: undefined };
+    const { clients } = await run(job);
+    const apply = clients.calls[0];
+    assert.equal(apply?.method, 'patchClusterRoleBinding');
+    assert.equal(apply.contentType, APPLY);
+    const body = apply.args.body as { metadata: { annotations: Record<string, string> }; roleRef: { name: string }; subjects: { name: string; namespace: string }[] };
+    assert.equal(body.metadata.annotations['istioupgrade.dev/granted-for'], 'up-install-1');
+    assert.equal(body.roleRef.name, 'istio-upgrade-installer');
+    assert.deepEqual(body.subjects.map((s) => `${s.namespace}/${s.name}`), ['istio-upgrade-operator/istio-upgrade-installer']);
+  });
+
+  for (const [name, granted, deleteAnswer, expected, calls] of [
+    ['granted for that Job: deleted with the resourceVersion read', 'up-install-1', undefined, 'done', 2],
+    ['granted for a newer Job since: kept', 'up-uninstall-1', undefined, 'skipped', 1],
+    ['re-granted between the read and the delete (409): kept', 'up-install-1', 409, 'skipped', 2],
+    ['gone already (404)', undefined, undefined, 'skipped', 1],
+  ] as const) {
+    it(`revoke installer access: ${name}`, async () => {
+      const { outcome, clients } = await run({ type: 'revokeInstallerAccess', jobName: 'up-install-1' }, (c) => {
+        c.on('rbac.readClusterRoleBinding', () => {
+          if (granted === undefined) throw apiError(404);
+          return { metadata: { name: 'istio-upgrade-installer', resourceVersion: '42', annotations: { 'istioupgrade.dev/granted-for': granted } } };
+        });
+        if (deleteAnswer !== undefined) c.on('rbac.deleteClusterRoleBinding', () => { throw apiError(deleteAnswer); });
+      });
+      assert.equal(outcome, expected);
+      assert.equal(clients.calls.length, calls);
+      const deletion = clients.calls.find((c) => c.method === 'deleteClusterRoleBinding');
+      if (deletion !== undefined) assert.deepEqual(deletion.args.body, { preconditions: { resourceVersion: '42' } });
     });
   }
 
@@ -144,13 +177,18 @@ describe('actions: the API calls each makes, idempotently', () => {
     assert.deepEqual(strip?.args.body, { metadata: { labels: { 'operator.istio.io/component': null, 'install.operator.istio.io/owning-resource-namespace': null } } });
   });
 
-  it('deactivate the non-revisioned injector: read, then replace with never-matching selectors; once only', async () => {
+  it('deactivate the non-revisioned injector: read, then a JSON patch (conditional on the resourceVersion) to never-matching selectors; once only', async () => {
     const live = { metadata: { name: 'istio-sidecar-injector', resourceVersion: '9' }, webhooks: [{ name: 'rev.namespace.sidecar-injector.istio.io', clientConfig: {}, namespaceSelector: { matchLabels: { a: 'b' } } }] };
     const first = await run({ type: 'deactivateInjector', name: 'istio-sidecar-injector' }, (c) => c.on('admission.readMutatingWebhookConfiguration', () => structuredClone(live)));
-    assert.deepEqual(first.trace, ['admission.readMutatingWebhookConfiguration istio-sidecar-injector', 'admission.replaceMutatingWebhookConfiguration istio-sidecar-injector']);
-    const body = first.clients.calls[1]?.args.body as V1MutatingWebhookConfiguration;
-    assert.deepEqual(body.webhooks?.[0]?.namespaceSelector, { matchLabels: { 'istio.io/deactivated': 'never-match' } });
-    assert.equal(body.metadata?.resourceVersion, '9', 'the replace is conditional');
+    assert.deepEqual(first.trace, ['admission.readMutatingWebhookConfiguration istio-sidecar-injector', 'admission.patchMutatingWebhookConfiguration istio-sidecar-injector']);
+    assert.equal(first.clients.calls[1]?.contentType, 'application/json-patch+json');
+    const never = { matchLabels: { 'istio.io/deactivated': 'never-match' } };
+    assert.deepEqual(first.clients.calls[1]?.args.body, [
+      { op: 'test', path: '/metadata/resourceVersion', value: '9' },
+      { op: 'add', path: '/webhooks/0/namespaceSelector', value: never },
+      { op: 'add', path: '/webhooks/0/objectSelector', value: never },
+    ]);
+    const body = { ...live, webhooks: live.webhooks.map((w) => ({ ...w, namespaceSelector: never, objectSelector: never })) };
     const again = await run({ type: 'deactivateInjector', name: 'istio-sidecar-injector' }, (c) => c.on('admission.readMutatingWebhookConfiguration', () => body));
     assert.equal(again.outcome, 'skipped');
     assert.equal(again.trace.length, 1);
@@ -235,7 +273,7 @@ describe('one reconcile pass: one status write on every path', () => {
       throw apiError(500);
     });
     await assert.rejects(reconciler(c, { withMesh: true }).reconcile('up'), TransientError);
-    assert.deepEqual(c.trace().filter((t) => !t.startsWith('core.createNamespacedEvent')), ['batch.createNamespacedJob istio-upgrade-operator/', 'custom.patchClusterCustomObjectStatus up']);
+    assert.deepEqual(c.trace().filter((t) => !t.startsWith('core.createNamespacedEvent')), ['rbac.patchClusterRoleBinding istio-upgrade-installer', 'batch.createNamespacedJob istio-upgrade-operator/', 'custom.patchClusterCustomObjectStatus up']);
     const body = c.calls.find((x) => x.method === 'patchClusterCustomObjectStatus')?.args.body as { value: { phase: string; conditions: { type: string; reason: string; status: string }[] } }[];
     const status = body[0]?.value;
     assert.equal(status?.phase, 'Prechecking', 'the plan status is kept');
