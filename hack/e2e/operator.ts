@@ -5,6 +5,7 @@ import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
+import { DEFAULT_ISTIO_NAMESPACE } from '../../src/api/constants.ts';
 import { applyObjects } from './mesh.ts';
 import { kubectl, waitFor, type Kube } from './kube.ts';
 
@@ -19,6 +20,8 @@ export async function deployManifests(kube: Kube): Promise<object[]> {
 }
 
 export async function installOperatorManifests(kube: Kube): Promise<void> {
+  // deploy/ has a Role in the Istio namespace, which exists wherever Istio is installed.
+  await kubectl(kube, ['create', 'namespace', DEFAULT_ISTIO_NAMESPACE]).catch(() => undefined);
   await applyObjects(kube, await deployManifests(kube));
   await waitFor('CRD established', async () => (await kubectl(kube, ['get', 'crd', 'istioupgrades.istioupgrade.dev', '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}'])) === 'True');
 }

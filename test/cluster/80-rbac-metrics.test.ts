@@ -8,6 +8,9 @@ import { connect, kubectl, sleep, waitFor, type Kube } from '../../hack/e2e/kube
 import { resetMesh } from '../../hack/e2e/mesh.ts';
 import { OPERATOR_NAMESPACE, OperatorProcess, deployManifests, installOperatorManifests, serviceAccountKubeconfig } from '../../hack/e2e/operator.ts';
 import { sampleSpec } from '../../hack/e2e/scenario.ts';
+import type { Action } from '../../src/core/actions.ts';
+import { makeClients, loadKubeConfig } from '../../src/kube/clients.ts';
+import { execute } from '../../src/kube/execute.ts';
 import { condition, createUpgrade, deleteAllUpgrades, deleteUpgrade, getUpgrade, waitForPhase } from '../../hack/e2e/upgrades.ts';
 
 interface Rule {
@@ -17,20 +20,31 @@ interface Rule {
 }
 interface RoleObject {
   kind: string;
-  metadata: { name: string };
+  metadata: { name: string; namespace?: string };
   rules: Rule[];
 }
 
-/** How a missing rule shows: in the upgrade's status, in the operator's log, or in /readyz. */
-type Symptom = { where: 'status'; reason: string; pattern: RegExp } | { where: 'log'; pattern: RegExp };
+/**
+ * How a missing rule shows: in the upgrade's status, in the operator's log, or (for actions only some mesh
+ * shapes need: evictions, namespace labels) as the executor's own Forbidden when it carries the action out.
+ */
+type Symptom = { where: 'status'; reason: string; pattern: RegExp } | { where: 'log'; pattern: RegExp } | { where: 'action'; action: Action; pattern: RegExp };
 
-function symptomFor(rule: Rule, kind: string): Symptom {
+const PROBE_NAMESPACE = 'rbac-probe';
+
+function symptomFor(rule: Rule, role: RoleObject, evictable: { namespace: string; name: string }): Symptom {
   const resources = rule.resources.join(',');
-  if (kind === 'Role') {
+  if (role.kind === 'Role') {
+    if (role.metadata.namespace === 'default') return { where: 'log', pattern: /could not record an event/ };
+    if (resources === 'services') return { where: 'status', reason: 'WatchFailed', pattern: /cannot list\/watch .*\bservices/ };
     if (resources === 'leases') return { where: 'log', pattern: /leader election: lease request failed.*leases.*forbidden|leases\.coordination\.k8s\.io .* is forbidden/ };
     if (resources === 'jobs') return { where: 'status', reason: 'Forbidden', pattern: /not allowed to create jobs .*forbidden/ };
     return { where: 'status', reason: 'Forbidden', pattern: /not allowed to create configmaps .*forbidden/ };
   }
+  if (resources === 'pods/eviction') return { where: 'action', action: { type: 'evictPod', ...evictable }, pattern: /not allowed to create pods\/eviction .*forbidden/ };
+  if (resources === 'namespaces' && rule.verbs.includes('patch')) return { where: 'action', action: { type: 'labelNamespace', name: PROBE_NAMESPACE, labels: { 'rbac-probe': 'yes' } }, pattern: /not allowed to patch namespaces .*forbidden/ };
+  if (resources === 'clusterrolebindings' && rule.verbs.includes('create')) return { where: 'status', reason: 'Forbidden', pattern: /not allowed to apply clusterrolebindings istio-upgrade-installer.*forbidden/ };
+  if (resources === 'clusterroles') return { where: 'status', reason: 'Forbidden', pattern: /not allowed to apply clusterrolebindings istio-upgrade-installer.*(bind|escalat|not currently held)/ };
   if (resources === 'istioupgrades') return { where: 'log', pattern: /watch failed; restarting informer.*"informer":"istioupgrades"|"informer":"istioupgrades".*watch failed/ };
   if (resources === 'istioupgrades/status') return { where: 'log', pattern: /not allowed to patch istioupgrades\/.*\/status/ };
   if (resources === 'events') return { where: 'log', pattern: /could not record an event/ };
@@ -48,16 +62,39 @@ describe('end to end: least-privilege RBAC and Prometheus', { timeout: 45 * 60_0
     await installOperatorManifests(kube);
     await resetMesh(kube);
     roles = (await deployManifests(kube)).filter((o): o is RoleObject => ['ClusterRole', 'Role'].includes((o as RoleObject).kind) && (o as RoleObject).metadata.name === 'istio-upgrade-operator');
-    assert.equal(roles.length, 2);
+    assert.equal(roles.length, 4, 'ClusterRole, and Roles in the operator, Istio and "default" namespaces');
+    await kubectl(kube, ['create', 'namespace', PROBE_NAMESPACE]).catch(() => undefined);
   });
+
+  /** Carries an action out as the operator's ServiceAccount, as the operator would. */
+  async function executeAs(kubeconfig: string, action: Action): Promise<string> {
+    const clients = makeClients(loadKubeConfig(kubeconfig));
+    const installer = { namespace: OPERATOR_NAMESPACE, serviceAccount: 'istio-upgrade-installer', activeDeadlineSeconds: 60 };
+    try {
+      return await execute({ clients, installer, owner: { name: 'rbac-probe', uid: 'rbac-probe' } }, action);
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  async function anEvictablePod(): Promise<{ namespace: string; name: string }> {
+    const pods = await kube.core.listNamespacedPod({ namespace: 'bar' });
+    const pod = pods.items.find((p) => p.metadata?.deletionTimestamp === undefined);
+    assert.ok(pod?.metadata?.name !== undefined, 'a sample pod in bar');
+    return { namespace: 'bar', name: pod.metadata.name };
+  }
 
   after(async () => {
     await installOperatorManifests(kube);
     console.log(`RBAC rules of the operator, each shown to be needed:\n${table.join('\n')}`);
   });
 
-  it('every rule of the operator ClusterRole and Role is needed', async () => {
+  it('every rule of the operator ClusterRole and Roles is needed', async () => {
     const kubeconfig = await serviceAccountKubeconfig(kube);
+    // With every rule, the actions only some mesh shapes need are allowed.
+    for (const action of [{ type: 'evictPod', ...(await anEvictablePod()) }, { type: 'labelNamespace', name: PROBE_NAMESPACE, labels: { 'rbac-probe': 'all-rules' } }] as const) {
+      assert.equal(await executeAs(kubeconfig, action), 'done', JSON.stringify(action));
+    }
     let n = 0;
     for (const role of roles) {
       for (const [index, rule] of role.rules.entries()) {
@@ -65,9 +102,19 @@ describe('end to end: least-privilege RBAC and Prometheus', { timeout: 45 * 60_0
         const without = { ...role, rules: role.rules.filter((_, i) => i !== index) };
         await kubectl(kube, ['apply', '--server-side', '--force-conflicts', '-f', '-'], yaml.dump(without));
         await sleep(1500); // RBAC caches in the API server are eventually consistent
+        const symptom = symptomFor(rule, role, await anEvictablePod());
+        if (symptom.where === 'action') {
+          const message = await executeAs(kubeconfig, symptom.action);
+          try {
+            assert.match(message, symptom.pattern, `${role.kind} rule ${rule.resources.join(',')} missing`);
+            table.push(`| ${role.kind} ${role.metadata.namespace ?? ''} | ${rule.apiGroups.join(',') || 'core'} | ${rule.resources.join(',')} | ${rule.verbs.join(',')} | ${message.slice(0, 160).replaceAll('|', '/')} |`);
+          } finally {
+            await kubectl(kube, ['apply', '--server-side', '--force-conflicts', '-f', '-'], yaml.dump(role));
+          }
+          continue;
+        }
         const operator = new OperatorProcess(kube, { kubeconfig, identity: `e2e-rbac-${n}` });
         const name = `rbac-${n}`;
-        const symptom = symptomFor(rule, role.kind);
         operator.start();
         try {
           await createUpgrade(kube, name, sampleSpec(kube, { installer: { istioctl: { values: { meshConfig: { accessLogFile: '/dev/stdout' } } } } }));
@@ -77,7 +124,7 @@ describe('end to end: least-privilege RBAC and Prometheus', { timeout: 45 * 60_0
             const stalled = condition(upgrade, 'Stalled');
             return stalled?.status === 'True' && stalled.reason === symptom.reason && symptom.pattern.test(stalled.message) ? `${stalled.reason}: ${stalled.message}` : undefined;
           }, 90_000, 1000);
-          table.push(`| ${role.kind} | ${rule.apiGroups.join(',') || 'core'} | ${rule.resources.join(',')} | ${rule.verbs.join(',')} | ${seen.slice(0, 160).replaceAll('|', '/')} |`);
+          table.push(`| ${role.kind} ${role.metadata.namespace ?? ''} | ${rule.apiGroups.join(',') || 'core'} | ${rule.resources.join(',')} | ${rule.verbs.join(',')} | ${seen.slice(0, 160).replaceAll('|', '/')} |`);
         } finally {
           await operator.kill();
           await deleteUpgrade(kube, name);
@@ -86,7 +133,7 @@ describe('end to end: least-privilege RBAC and Prometheus', { timeout: 45 * 60_0
       }
     }
     assert.equal(table.length, n);
-    assert.ok(n >= 12, `${n} rules checked`);
+    assert.ok(n >= 17, `${n} rules checked`);
   });
 
   it('runs a whole upgrade as its own ServiceAccount (installer Jobs as theirs), scraped by Prometheus', async () => {
@@ -102,6 +149,9 @@ describe('end to end: least-privilege RBAC and Prometheus', { timeout: 45 * 60_0
       const jobs = await kube.batch.listNamespacedJob({ namespace: OPERATOR_NAMESPACE, labelSelector: `istioupgrade.dev/upgrade=${done.metadata.uid}` });
       for (const job of jobs.items) assert.equal(job.spec?.template.spec?.serviceAccountName, 'istio-upgrade-installer');
       assert.equal(jobs.items.length, 3);
+      // The installer account held its role only while its Jobs ran: the binding is gone once they are done.
+      const binding = await waitFor('installer binding revoked', async () => (await kubectl(kube, ['get', 'clusterrolebinding', 'istio-upgrade-installer', '--ignore-not-found', '-o', 'name'])) === '' ? 'gone' : undefined, 30_000);
+      assert.equal(binding, 'gone');
 
       // Prometheus scrapes the operator every second: the phase and restart series are there.
       const query = async (promql: string) => {
