@@ -2,7 +2,7 @@
 # istio-upgrade-operator: Node 24 LTS, production dependencies only, distroless, non-root, read-only root fs.
 # Build: docker build -t ghcr.io/istio-upgrade-operator/istio-upgrade-operator:0.1.0 .
 
-ARG NODE_IMAGE=node:24.11.1-bookworm-slim
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
 
 FROM ${NODE_IMAGE} AS build

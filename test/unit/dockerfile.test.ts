@@ -26,6 +26,13 @@ describe('Dockerfile', () => {
     assert.doesNotMatch(dockerfile, /:latest\b/);
   });
 
+  it('builds with the same Node 24 patch the project runs and tests on (package-lock), not an older one', () => {
+    const lock = JSON.parse(readFileSync(new URL('../../package-lock.json', import.meta.url), 'utf8')) as { packages: Record<string, { version?: string }> };
+    const locked = lock.packages['node_modules/node']?.version;
+    assert.match(locked ?? '', /^24\.\d+\.\d+$/);
+    assert.equal(/ARG NODE_IMAGE=node:(24\.\d+\.\d+)-/.exec(dockerfile)?.[1], locked);
+  });
+
   it('ships production dependencies only and runs as a numeric non-root user', () => {
     assert.match(dockerfile, /npm ci --omit=dev/);
     const lastFrom = instructions.map((l, i) => (l.startsWith('FROM ') ? i : -1)).filter((i) => i >= 0).at(-1) ?? 0;
