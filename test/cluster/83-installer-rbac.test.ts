@@ -98,9 +98,10 @@ describe('end to end: the installer role is least privilege (real istioctl)', { 
   async function cleanUp(version: string): Promise<void> {
     await istioctlAs(version, kube.info.kubeconfigPath, ['uninstall', '--revision', REVISION, '-y', '--istioNamespace', ISTIO_NAMESPACE], 60_000);
     const selector = `istio.io/rev=${REVISION}`;
-    for (const kind of ['networkpolicies', 'validatingadmissionpolicies', 'validatingadmissionpolicybindings']) {
-      await kubectl(kube, ['delete', kind, '-A', '-l', selector, '--ignore-not-found', '--wait=false']).catch(() => undefined);
-    }
+    // An install cut short by a missing rule can leave objects uninstall does not prune (gateways whose pods
+    // the half-installed injector refuses): remove whatever carries the probe revision.
+    const kinds = ['deployments', 'daemonsets', 'networkpolicies', 'validatingadmissionpolicies', 'validatingadmissionpolicybindings', 'mutatingwebhookconfigurations', 'validatingwebhookconfigurations'];
+    await kubectl(kube, ['delete', kinds.join(','), '-A', '-l', selector, '--ignore-not-found', '--wait=false']).catch(() => undefined);
     // Deletion is asynchronous: the next install must not patch an istiod that is still going away.
     await waitFor('probe revision gone', async () => ((await kubectl(kube, ['get', 'deployments,daemonsets', '-A', '-l', selector, '-o', 'name'])).trim() === '' ? true : undefined), 90_000, 500);
   }
