@@ -6,7 +6,7 @@ import { DEFAULT_ISTIO_NAMESPACE } from './api/constants.ts';
 import { DURATION_PATTERN } from './api/schema.ts';
 import type { PlanOptions } from './cli/plan-command.ts';
 import { parseDuration } from './core/duration.ts';
-import { DEFAULT_INSTALLER_IMAGES } from './core/installer-images.ts';
+import { DEFAULT_INSTALLER_IMAGES, INSTALLER_IMAGE_ENTRY } from './core/installer-images.ts';
 
 export const USAGE = `Usage: istio-upgrade-operator [flags]
        istio-upgrade-operator plan -f FILE [--kubeconfig PATH] [--istio-namespace NAME] [-o text|yaml|json]
@@ -30,7 +30,9 @@ Flags:
   --identity NAME                    this replica's identity in the Lease (default: $POD_NAME, else host-pid)
   --metrics-bind-address HOST:PORT   /metrics, /healthz and /readyz (default: 0.0.0.0:9464)
   --installer-images LIST            comma-separated installer images an IstioUpgrade may choose in
-                                     spec.installer.istioctl.image (default: docker.io/istio/istioctl)
+                                     spec.installer.istioctl.image: a repository (the version is the tag), or
+                                     repository:version@sha256:DIGEST (that version, run by digest; list only
+                                     pinned entries to require digests) (default: docker.io/istio/istioctl)
   --metrics-auth kubernetes|none     who may read /metrics: kubernetes = a bearer token allowed to get the
                                      non-resource URL /metrics (TokenReview + SubjectAccessReview); none = anyone,
                                      only with a loopback --metrics-bind-address (default: kubernetes)
@@ -60,7 +62,7 @@ const ConfigSchema = z.object({
   metricsHost: z.string().min(1),
   metricsPort: z.coerce.number().int().min(0).max(65535),
   metricsAuth: z.enum(['kubernetes', 'none']),
-  installerImages: z.array(z.string().min(1).max(512).regex(/^[^\s@:]+(:[0-9]+)?(\/[^\s@:]+)*$/, 'must be an image repository without tag or digest')).min(1),
+  installerImages: z.array(z.string().min(1).max(512).regex(INSTALLER_IMAGE_ENTRY, 'must be an image repository (any version), or repository:version@sha256:<64 hex digits> (that version, by digest)')).min(1),
   resyncMs: durationText.transform(parseDuration),
   informerDownLimitMs: durationText.transform(parseDuration),
   requestTimeoutMs: durationText.transform(parseDuration),

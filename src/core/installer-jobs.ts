@@ -3,6 +3,7 @@
 import { DEFAULT_ISTIO_NAMESPACE } from '../api/constants.ts';
 import type { IstioUpgradeSpec } from '../api/schema.ts';
 import type { InstallerPurpose, RunInstallerJob } from './actions.ts';
+import { chooseInstallerImage } from './installer-images.ts';
 import type { JobState } from './observed.ts';
 
 export const OVERLAY_PATH = '/etc/istio-upgrade/overlay.yaml';
@@ -21,6 +22,8 @@ export interface InstallerJobInput {
   readonly istioNamespace: string;
   /** `major.minor` of the running Istio, for `istioctl x precheck --from-version`. */
   readonly fromMinor?: string | undefined;
+  /** The operator's --installer-images: a pinned entry makes the Job run that digest. */
+  readonly allowedImages: readonly string[];
 }
 
 /**
@@ -55,13 +58,19 @@ function overlayFor(spec: IstioUpgradeSpec, input: InstallerJobInput): Record<st
   };
 }
 
+/** The pinned reference when the allowlist has one; else repository:version (the precheck refused the rest). */
+function installerImageReference(spec: IstioUpgradeSpec, allowed: readonly string[]): string {
+  const choice = chooseInstallerImage(spec.installer.istioctl.image, spec.version, allowed);
+  return choice.ok ? choice.reference : `${spec.installer.istioctl.image}:${spec.version}`;
+}
+
 export function installerJob(upgrade: { name: string; uid: string }, spec: IstioUpgradeSpec, input: InstallerJobInput): RunInstallerJob {
   const overlay = overlayFor(spec, input);
   return {
     type: 'runInstallerJob',
     purpose: input.purpose,
     jobName: installerJobName(upgrade.name, upgrade.uid, input.purpose),
-    image: `${spec.installer.istioctl.image}:${spec.version}`,
+    image: installerImageReference(spec, input.allowedImages),
     args: istioctlArgs(spec, input, overlay !== undefined),
     overlay,
   };

@@ -4,6 +4,7 @@ import { IstioUpgradeSpecSchema } from '../../src/api/schema.ts';
 import { formatDuration, parseDuration } from '../../src/core/duration.ts';
 import { StalledError, TransientError, WaitingError, requeueFor } from '../../src/core/errors.ts';
 import { installerJob, installerJobName } from '../../src/core/installer-jobs.ts';
+import { DEFAULT_INSTALLER_IMAGES, INSTALLER_IMAGE_ENTRY, chooseInstallerImage } from '../../src/core/installer-images.ts';
 import { matchesSelector } from '../../src/core/selectors.ts';
 import { kubernetesMinor, kubernetesSupport } from '../../src/core/support-matrix.ts';
 import { compareVersions, imageTag, parseVersion, revisionForVersion, versionFromImage } from '../../src/core/version.ts';
@@ -94,7 +95,7 @@ describe('installer Jobs', () => {
   });
   it('run the right istioctl commands with the image of the target version', () => {
     const meta = { name: 'up', uid: 'abc' };
-    const ns = { istioNamespace: 'istio-control' };
+    const ns = { istioNamespace: 'istio-control', allowedImages: DEFAULT_INSTALLER_IMAGES };
     assert.deepEqual(installerJob(meta, spec, { purpose: 'precheck', revision: '1-31-0', fromMinor: '1.30', ...ns }).args, ['x', 'precheck', '--revision', '1-31-0', '--from-version', '1.30', '--istioNamespace', 'istio-control']);
     // install ignores -i: the namespace goes into the IstioOperator overlay, as does the user's overlay.
     const install = installerJob(meta, spec, { purpose: 'install', revision: '1-31-0', ...ns });
@@ -105,10 +106,40 @@ describe('installer Jobs', () => {
     const uninstall = installerJob(meta, spec, { purpose: 'uninstall', revision: '1-30-4', ...ns });
     assert.deepEqual(uninstall.args, ['uninstall', '--revision', '1-30-4', '-y', '-f', '/etc/istio-upgrade/overlay.yaml', '--istioNamespace', 'istio-control']);
     assert.deepEqual(uninstall.overlay, { apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: { namespace: 'istio-control' }, spec: {} });
-    const plain = installerJob(meta, IstioUpgradeSpecSchema.parse({ version: '1.31.0' }), { purpose: 'install', revision: '1-31-0', istioNamespace: 'istio-system' });
+    const plain = installerJob(meta, IstioUpgradeSpecSchema.parse({ version: '1.31.0' }), { purpose: 'install', revision: '1-31-0', istioNamespace: 'istio-system', allowedImages: DEFAULT_INSTALLER_IMAGES });
     assert.equal(plain.overlay, undefined);
     assert.ok(!plain.args.includes('-f'));
-    assert.deepEqual(installerJob(meta, spec, { purpose: 'uninstall', revision: '1-30-4', istioNamespace: 'istio-system' }).args, ['uninstall', '--revision', '1-30-4', '-y', '--istioNamespace', 'istio-system']);
+    assert.deepEqual(installerJob(meta, spec, { purpose: 'uninstall', revision: '1-30-4', istioNamespace: 'istio-system', allowedImages: DEFAULT_INSTALLER_IMAGES }).args, ['uninstall', '--revision', '1-30-4', '-y', '--istioNamespace', 'istio-system']);
+  });
+
+  it('run a pinned installer image by its digest when the allowlist pins that version', () => {
+    const meta = { name: 'up', uid: 'abc' };
+    const pinned = `docker.io/istio/istioctl:1.31.0@sha256:${'a'.repeat(64)}`;
+    const input = { purpose: 'install' as const, revision: '1-31-0', istioNamespace: 'istio-system' };
+    assert.equal(installerJob(meta, spec, { ...input, allowedImages: [pinned] }).image, pinned);
+    assert.equal(installerJob(meta, spec, { ...input, allowedImages: ['docker.io/istio/istioctl', pinned] }).image, pinned, 'the pinned entry wins');
+  });
+});
+
+describe('installer image allowlist', () => {
+  const digest = `sha256:${'b'.repeat(64)}`;
+  const cases: { name: string; repository: string; version: string; allowed: string[]; expected: string | RegExp }[] = [
+    { name: 'a repository entry allows any version, run by tag', repository: 'docker.io/istio/istioctl', version: '1.31.0', allowed: ['docker.io/istio/istioctl'], expected: 'docker.io/istio/istioctl:1.31.0' },
+    { name: 'a pinned entry runs that digest', repository: 'docker.io/istio/istioctl', version: '1.31.0', allowed: [`docker.io/istio/istioctl:1.31.0@${digest}`], expected: `docker.io/istio/istioctl:1.31.0@${digest}` },
+    { name: 'pinned entries only: another version is refused', repository: 'docker.io/istio/istioctl', version: '1.30.4', allowed: [`docker.io/istio/istioctl:1.31.0@${digest}`], expected: /allowed only pinned by digest, and not for version 1\.30\.4/ },
+    { name: 'a registry with a port', repository: 'registry.local:5000/mirror/istioctl', version: '1.31.0', allowed: [`registry.local:5000/mirror/istioctl:1.31.0@${digest}`], expected: `registry.local:5000/mirror/istioctl:1.31.0@${digest}` },
+    { name: 'another repository is refused', repository: 'evil.example/istioctl', version: '1.31.0', allowed: ['docker.io/istio/istioctl'], expected: /installer image "evil\.example\/istioctl" is not allowed/ },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const choice = chooseInstallerImage(c.repository, c.version, c.allowed);
+      if (typeof c.expected === 'string') assert.deepEqual(choice, { ok: true, reference: c.expected });
+      else assert.ok(!choice.ok && c.expected.test(choice.message), JSON.stringify(choice));
+    });
+  }
+  it('entries are a repository or repository:version@sha256:<64 hex>, nothing else', () => {
+    for (const good of ['docker.io/istio/istioctl', 'registry.local:5000/mirror/istioctl', `docker.io/istio/istioctl:1.31.0@${digest}`]) assert.match(good, INSTALLER_IMAGE_ENTRY, good);
+    for (const bad of ['docker.io/istio/istioctl:1.31.0', `docker.io/istio/istioctl@${digest}`, 'docker.io/istio/istioctl:1.31.0@sha256:abc', 'a b']) assert.doesNotMatch(bad, INSTALLER_IMAGE_ENTRY, bad);
   });
 });
 

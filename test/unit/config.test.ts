@@ -51,7 +51,7 @@ describe('configuration', () => {
     [['--frobnicate'], /Unknown option '--frobnicate'/],
     [['--metrics-auth', 'none'], /--metrics-auth=none would serve \/metrics to anyone who can reach 0\.0\.0\.0; bind it to 127\.0\.0\.1/],
     [['--metrics-auth', 'basic'], /--metrics-auth/],
-    [['--installer-images', 'docker.io/istio/istioctl:1.31.0'], /--installer-images: must be an image repository without tag or digest/],
+    [['--installer-images', 'docker.io/istio/istioctl:1.31.0'], /--installer-images: must be an image repository \(any version\), or repository:version@sha256/],
     [['--installer-images', ''], /--installer-images/],
   ];
   for (const [argv, message] of bad) {

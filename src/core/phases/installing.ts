@@ -58,7 +58,7 @@ export function installing(draft: Draft): StepOutcome {
     return working('WaitingForExternalInstall', message);
   }
 
-  const action = installerJob(draft.upgrade.metadata, spec, { purpose: 'install', revision: to, istioNamespace: observed.istioNamespace });
+  const action = installerJob(draft.upgrade.metadata, spec, { purpose: 'install', revision: to, istioNamespace: observed.istioNamespace, allowedImages: observed.allowedInstallerImages });
   const job = findJob(observed.jobs, action.jobName);
   if (job === undefined) {
     draft.setCondition('RevisionInstalled', 'False', 'Installing', `running \`istioctl ${action.args.join(' ')}\` (Job ${action.jobName})`);

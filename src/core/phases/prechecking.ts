@@ -29,6 +29,7 @@ export function prechecking(draft: Draft): StepOutcome {
       revision: ctx.to,
       istioNamespace: observed.istioNamespace,
       fromMinor: `${ctx.fromVersion.major}.${ctx.fromVersion.minor}`,
+      allowedImages: observed.allowedInstallerImages,
     });
     const job = findJob(observed.jobs, action.jobName);
     if (job === undefined) return working('RunningPrecheck', `running \`istioctl ${action.args.join(' ')}\` (Job ${action.jobName})`, [action]);

@@ -19,7 +19,7 @@ function removeNewRevision(draft: Draft, old: string): StepOutcome {
   const done = `tags "${draft.tags.join('", "')}" and every moved workload are back on revision ${old}`;
   const present = observed.revisions.some((r) => r.revision === to);
   if (!spec.rollback.removeNewRevision || spec.installer.mode !== 'istioctl' || draft.status.adoptedRevision === true || !present) return next('RolledBack', done);
-  const action = installerJob(draft.upgrade.metadata, spec, { purpose: 'uninstall-new', revision: to, istioNamespace: observed.istioNamespace });
+  const action = installerJob(draft.upgrade.metadata, spec, { purpose: 'uninstall-new', revision: to, istioNamespace: observed.istioNamespace, allowedImages: observed.allowedInstallerImages });
   const job = findJob(observed.jobs, action.jobName);
   if (job === undefined) {
     const refs = referencesTo(to, observed);

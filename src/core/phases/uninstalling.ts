@@ -19,7 +19,7 @@ export function uninstalling(draft: Draft): StepOutcome {
   if (!spec.uninstall.enabled) return succeed('UninstallDisabled', `revision ${old} left installed (spec.uninstall.enabled is false)`);
 
   const present = observed.revisions.some((r) => r.revision === old) || findCanonicalWebhook(observed.mutatingWebhooks, old) !== undefined;
-  const uninstallJob = installerJob(draft.upgrade.metadata, spec, { purpose: 'uninstall', revision: old, istioNamespace: observed.istioNamespace });
+  const uninstallJob = installerJob(draft.upgrade.metadata, spec, { purpose: 'uninstall', revision: old, istioNamespace: observed.istioNamespace, allowedImages: observed.allowedInstallerImages });
   const job = findJob(observed.jobs, uninstallJob.jobName);
   if (!present) return succeed('Removed', `revision ${old} is removed`);
 

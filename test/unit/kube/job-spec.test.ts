@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IstioUpgradeSpecSchema } from '../../../src/api/schema.ts';
 import { installerJob } from '../../../src/core/installer-jobs.ts';
+import { DEFAULT_INSTALLER_IMAGES } from '../../../src/core/installer-images.ts';
 import { installerJobSpec, overlayConfigMap } from '../../../src/kube/installer/job-spec.ts';
 
 const owner = { name: 'to-1-31-0', uid: '0f8fad5b-d9cb-469f-a165-70867728950e' };
@@ -10,7 +11,7 @@ const settings = { namespace: 'istio-upgrade-operator', serviceAccount: 'istio-u
 describe('installer Job', () => {
   it('runs istioctl once, as the installer ServiceAccount, owned by the upgrade, non-root', () => {
     const spec = IstioUpgradeSpecSchema.parse({ version: '1.31.0' });
-    const job = installerJobSpec(installerJob(owner, spec, { purpose: 'install', revision: '1-31-0', istioNamespace: 'istio-system' }), owner, settings);
+    const job = installerJobSpec(installerJob(owner, spec, { purpose: 'install', revision: '1-31-0', istioNamespace: 'istio-system', allowedImages: DEFAULT_INSTALLER_IMAGES }), owner, settings);
     assert.equal(job.metadata?.namespace, 'istio-upgrade-operator');
     assert.equal(job.spec?.backoffLimit, 0);
     assert.equal(job.spec?.activeDeadlineSeconds, 1800);
@@ -24,12 +25,12 @@ describe('installer Job', () => {
     assert.equal(pod.containers[0]?.image, 'docker.io/istio/istioctl:1.31.0');
     assert.deepEqual(pod.containers[0]?.args, ['install', '-y', '--set', 'revision=1-31-0', '--set', 'profile=minimal']);
     assert.equal(pod.containers[0]?.securityContext?.readOnlyRootFilesystem, true);
-    assert.equal(overlayConfigMap(installerJob(owner, spec, { purpose: 'install', revision: '1-31-0', istioNamespace: 'istio-system' }), owner, settings), undefined);
+    assert.equal(overlayConfigMap(installerJob(owner, spec, { purpose: 'install', revision: '1-31-0', istioNamespace: 'istio-system', allowedImages: DEFAULT_INSTALLER_IMAGES }), owner, settings), undefined);
   });
 
   it('mounts the values overlay from a ConfigMap named after the Job', () => {
     const spec = IstioUpgradeSpecSchema.parse({ version: '1.31.0', installer: { istioctl: { values: { values: { global: { logAsJson: true } } } } } });
-    const action = installerJob(owner, spec, { purpose: 'install', revision: '1-31-0', istioNamespace: 'istio-system' });
+    const action = installerJob(owner, spec, { purpose: 'install', revision: '1-31-0', istioNamespace: 'istio-system', allowedImages: DEFAULT_INSTALLER_IMAGES });
     const configMap = overlayConfigMap(action, owner, settings);
     assert.equal(configMap?.metadata?.name, action.jobName);
     assert.match(configMap.data?.['overlay.yaml'] ?? '', /kind: IstioOperator[\s\S]*logAsJson: true/);
