@@ -43,6 +43,8 @@ function symptomFor(rule: Rule, role: RoleObject, evictable: { namespace: string
   }
   if (resources === 'pods/eviction') return { where: 'action', action: { type: 'evictPod', ...evictable }, pattern: /not allowed to create pods\/eviction .*forbidden/ };
   if (resources === 'namespaces' && rule.verbs.includes('patch')) return { where: 'action', action: { type: 'labelNamespace', name: PROBE_NAMESPACE, labels: { 'rbac-probe': 'yes' } }, pattern: /not allowed to patch namespaces .*forbidden/ };
+  if (resources === 'mutatingwebhookconfigurations') return { where: 'status', reason: 'Forbidden', pattern: /not allowed to apply mutatingwebhookconfigurations istio-revision-tag-default.*forbidden/ };
+  if (resources === 'validatingwebhookconfigurations') return { where: 'status', reason: 'Forbidden', pattern: /not allowed to apply validatingwebhookconfigurations istiod-default-validator.*forbidden/ };
   if (resources === 'clusterrolebindings' && rule.verbs.includes('create')) return { where: 'status', reason: 'Forbidden', pattern: /not allowed to apply clusterrolebindings istio-upgrade-installer.*forbidden/ };
   if (resources === 'clusterroles') return { where: 'status', reason: 'Forbidden', pattern: /not allowed to apply clusterrolebindings istio-upgrade-installer.*(bind|escalat|not currently held)/ };
   if (resources === 'istioupgrades') return { where: 'log', pattern: /watch failed; restarting informer.*"informer":"istioupgrades"|"informer":"istioupgrades".*watch failed/ };
@@ -133,7 +135,7 @@ describe('end to end: least-privilege RBAC and Prometheus', { timeout: 45 * 60_0
       }
     }
     assert.equal(table.length, n);
-    assert.ok(n >= 17, `${n} rules checked`);
+    assert.ok(n >= 19, `${n} rules checked`);
   });
 
   it('runs a whole upgrade as its own ServiceAccount (installer Jobs as theirs), scraped by Prometheus', async () => {
