@@ -154,6 +154,20 @@ describe('end to end: least-privilege RBAC and Prometheus', { timeout: 45 * 60_0
       // The installer account held its role only while its Jobs ran: the binding is gone once they are done.
       const binding = await waitFor('installer binding revoked', async () => (await kubectl(kube, ['get', 'clusterrolebinding', 'istio-upgrade-installer', '--ignore-not-found', '-o', 'name'])) === '' ? 'gone' : undefined, 30_000);
       assert.equal(binding, 'gone');
+      // Escalation attempts, each refused by the API server:
+      // the installer account outside a Job holds nothing of its role;
+      const installer = 'system:serviceaccount:istio-upgrade-operator:istio-upgrade-installer';
+      for (const [verb, resource] of [['escalate', 'clusterroles'], ['bind', 'clusterroles'], ['list', 'secrets'], ['create', 'deployments']] as const) {
+        const answer = await kubectl(kube, ['auth', 'can-i', verb, resource, '--all-namespaces', `--as=${installer}`]).catch((error: unknown) => (error as { stdout?: string }).stdout ?? String(error));
+        assert.equal(answer.trim(), 'no', `installer may ${verb} ${resource} outside a Job`);
+      }
+      // the operator cannot bind cluster-admin (bind only on the installer role), to itself or anyone.
+      const operatorConfig = await serviceAccountKubeconfig(kube);
+      const attempt = await kubectl(kube, ['--kubeconfig', operatorConfig, 'create', 'clusterrolebinding', 'escalation-attempt', '--clusterrole=cluster-admin', '--serviceaccount=istio-upgrade-operator:istio-upgrade-operator'])
+        .then(() => 'created')
+        .catch((error: unknown) => String((error as { stderr?: string }).stderr ?? error));
+      console.log(`operator binding cluster-admin: ${attempt.trim().slice(0, 240)}`);
+      assert.match(attempt, /forbidden.*(attempting to grant RBAC permissions not currently held|bind)/s);
 
       // Prometheus scrapes the operator every second: the phase and restart series are there.
       const query = async (promql: string) => {
