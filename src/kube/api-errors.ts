@@ -24,7 +24,7 @@ function statusBody(error: unknown): { message?: unknown; reason?: unknown } | u
   return typeof body === 'object' && body !== null ? body : undefined;
 }
 
-function bodyMessage(error: unknown): string {
+export function bodyMessage(error: unknown): string {
   if (error instanceof ApiException) {
     const body: unknown = error.body;
     if (typeof body === 'string') {

@@ -4,8 +4,9 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GRANTED_FOR_ANNOTATION } from '../api/constants.ts';
 import type { Action, ApplyTagWebhook, DeactivateInjector, EvictPod, LabelNamespace, RevokeInstallerAccess, RunInstallerJob } from '../core/actions.ts';
+import { TransientError } from '../core/errors.ts';
 import { NEVER_MATCH, isInjectorEntry } from '../core/injection.ts';
-import { classifyApiError, isAlreadyExists, isNotFound, statusCodeOf } from './api-errors.ts';
+import { bodyMessage, classifyApiError, isAlreadyExists, isNotFound, statusCodeOf } from './api-errors.ts';
 import type { KubeClients } from './clients.ts';
 import { installerBinding, installerJobSpec, overlayConfigMap, type InstallerSettings, type JobOwner } from './installer/job-spec.ts';
 import { WORKLOADS } from './workloads/index.ts';
@@ -58,7 +59,6 @@ async function runInstallerJob(ctx: ExecuteContext, action: RunInstallerJob): Pr
     batch.createNamespacedJob({ namespace, body: installerJobSpec(action, ctx.owner, ctx.installer) }),
   );
 }
-
 
 const mergeOptions = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -131,7 +131,16 @@ async function deactivateInjector(ctx: ExecuteContext, action: DeactivateInjecto
       { op: 'add', path: `/webhooks/${String(index)}/objectSelector`, value: NEVER_MATCH },
     ]),
   ];
-  await call(`patch ${what}`, () => admission.patchMutatingWebhookConfiguration({ name: action.name, body }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)));
+  try {
+    await admission.patchMutatingWebhookConfiguration({ name: action.name, body }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+  } catch (error) {
+    // A failed `test` (the object changed since it was read) is a conflict, not an invalid request: look again.
+    const code = statusCodeOf(error);
+    if (code === 409 || (code === 422 && /\btest\b/i.test(bodyMessage(error)))) {
+      throw new TransientError(`${what} changed while it was being deactivated; reading it again`, { cause: error });
+    }
+    throw classifyApiError(error, `patch ${what}`);
+  }
   return 'done';
 }
 

@@ -194,6 +194,16 @@ describe('actions: the API calls each makes, idempotently', () => {
     assert.equal(again.trace.length, 1);
   });
 
+  it('deactivate the non-revisioned injector: a failed resourceVersion test (changed since read) is transient, not Invalid', async () => {
+    const live = { metadata: { name: 'istio-sidecar-injector', resourceVersion: '9' }, webhooks: [{ name: 'rev.namespace.sidecar-injector.istio.io', clientConfig: {}, namespaceSelector: { matchLabels: { a: 'b' } } }] };
+    const { outcome } = await run({ type: 'deactivateInjector', name: 'istio-sidecar-injector' }, (c) =>
+      c.on('admission.readMutatingWebhookConfiguration', () => structuredClone(live)).on('admission.patchMutatingWebhookConfiguration', () => {
+        throw apiError(422, 'the server rejected our request due to an error in our request: testing value /metadata/resourceVersion failed: test failed');
+      }),
+    );
+    assert.equal(outcome instanceof Error ? outcome.name : outcome, 'TransientError');
+  });
+
   it('label a namespace: one merge patch', async () => {
     const { trace, clients } = await run({ type: 'labelNamespace', name: 'pinned', labels: { 'istio.io/rev': 'default' } });
     assert.deepEqual(trace, ['core.patchNamespace pinned']);
