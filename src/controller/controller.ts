@@ -29,14 +29,16 @@ export class Controller {
     this.deps = deps;
   }
 
-  /** Informer callback: an upgrade changed -> that key; anything else -> every upgrade still in progress. */
+  /** Informer callback: an upgrade changed -> that key; anything else -> every upgrade still in progress (Jobs and the installer binding: every upgrade). */
   onChange(change: Change): void {
     if (!this.acting) return;
     if (change.kind === 'upgrade') {
       this.deps.queue.add(change.name);
       return;
     }
-    this.enqueueActive();
+    // A Job or the installer binding may concern a finished upgrade too (a grant left to revoke).
+    if (change.resource === 'jobs' || change.resource === 'clusterrolebindings') this.enqueueAll();
+    else this.enqueueActive();
   }
 
   /** Starts acting (on becoming leader). */

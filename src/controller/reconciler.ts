@@ -7,14 +7,14 @@ import type { IstioUpgrade, IstioUpgradeStatus, Phase } from '../api/schema.ts';
 import type { UpgradeEvent } from '../core/actions.ts';
 import { StalledError, WaitingError } from '../core/errors.ts';
 import { foldError } from '../core/fold-error.ts';
-import { isTerminal, plan } from '../core/plan.ts';
+import { grantRevocations, isTerminal, plan } from '../core/plan.ts';
 import type { Caches } from '../kube/caches.ts';
 import type { KubeClients } from '../kube/clients.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { InformerHealth } from '../kube/informer.ts';
 import { describeAction, execute } from '../kube/execute.ts';
 import type { InstallerSettings } from '../kube/installer/job-spec.ts';
-import { observe, parseUpgrade, parseWithoutSpec, type ObserveContext, type UpgradeWithoutSpec } from '../kube/observe.ts';
+import { observe, observeInstallerGrant, parseUpgrade, parseWithoutSpec, type ObserveContext, type UpgradeWithoutSpec } from '../kube/observe.ts';
 import { writeStatus } from '../kube/status-writer.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
 
@@ -85,7 +85,10 @@ export class Reconciler {
     }
     const upgrade = parsed.upgrade;
     metrics.recordStatus(name, upgrade.status);
-    if (isTerminal(upgrade.status.phase)) return { requeueAfterMs: undefined };
+    if (isTerminal(upgrade.status.phase)) {
+      await this.revokeLeftoverGrant(upgrade);
+      return { requeueAfterMs: undefined };
+    }
 
     // A replica whose lease may have lapsed starts no pass at all (reads included): another may be acting.
     this.ensureLeading();
@@ -132,6 +135,22 @@ export class Reconciler {
     await this.writeAndRecord(upgrade, status, log, now, cachedVersion);
     if (failure !== undefined) throw failure;
     return { requeueAfterMs };
+  }
+
+  /**
+   * A finished upgrade plans nothing and writes no status, but a Job of it may have finished after it ended
+   * (istioctl still pruning when the revision was already gone): its installer binding is revoked then.
+   */
+  private async revokeLeftoverGrant(upgrade: IstioUpgrade): Promise<void> {
+    const actions = grantRevocations(observeInstallerGrant(this.deps.observeContext, upgrade));
+    if (actions.length === 0 || this.deps.unsyncedCaches().length > 0) return;
+    const log = this.deps.log.child({ upgrade: upgrade.metadata.name, phase: upgrade.status.phase ?? 'Pending' });
+    for (const action of actions) {
+      this.ensureLeading();
+      const outcome = await execute({ clients: this.deps.clients, installer: this.deps.installer, owner: upgrade.metadata }, action);
+      this.deps.metrics.actions.inc({ type: action.type, outcome });
+      log.info({ action: action.type, outcome, target: describeAction(action) }, 'action');
+    }
   }
 
   /**

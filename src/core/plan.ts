@@ -44,7 +44,7 @@ export function isTerminal(phase: Phase | undefined): boolean {
 
 export function plan(upgrade: IstioUpgrade, observed: ObservedState, now: Date): PlanResult {
   if (isTerminal(upgrade.status.phase)) {
-    return { actions: revokeFinishedGrant(observed), status: upgrade.status, requeueAfterMs: undefined, events: [] };
+    return { actions: grantRevocations(observed), status: upgrade.status, requeueAfterMs: undefined, events: [] };
   }
   const draft = new Draft(upgrade, observed, now);
   const status = draft.status;
@@ -80,11 +80,14 @@ export function plan(upgrade: IstioUpgrade, observed: ObservedState, now: Date):
   summarize(draft, hold);
   countWorkloads(draft);
   // Even when paused: holding cluster-admin-like rights for a Job that is over is never wanted.
-  return { actions: [...revokeFinishedGrant(observed), ...actions], status: draft.status, requeueAfterMs, events: draft.events };
+  return { actions: [...grantRevocations(observed), ...actions], status: draft.status, requeueAfterMs, events: draft.events };
 }
 
-/** The installer's binding goes once the Job of this upgrade it was granted for has finished. */
-function revokeFinishedGrant(observed: ObservedState): Action[] {
+/**
+ * The installer's binding goes once the Job of this upgrade it was granted for has finished, whatever the
+ * phase: a terminal upgrade is still asked (its Job may finish after it ended).
+ */
+export function grantRevocations(observed: Pick<ObservedState, 'installerAccess' | 'jobs'>): Action[] {
   const grantedFor = observed.installerAccess?.grantedFor;
   if (grantedFor === undefined) return [];
   const job = observed.jobs.find((j) => j.name === grantedFor);

@@ -84,6 +84,11 @@ async function metrics(ctx: ObserveContext, upgrade: IstioUpgrade, observed: Omi
   return { target: first.target, readings };
 }
 
+/** All a terminal upgrade still needs: whether the installer holds a binding granted for one of its Jobs. */
+export function observeInstallerGrant(ctx: ObserveContext, upgrade: IstioUpgrade): Pick<ObservedState, 'installerAccess' | 'jobs'> {
+  return { installerAccess: installerAccess(ctx), jobs: installerJobs(ctx, upgrade) };
+}
+
 export async function observe(ctx: ObserveContext, upgrade: IstioUpgrade, now: Date): Promise<ObservedState> {
   const observed = observeCluster(ctx, upgrade);
   return { ...observed, metrics: await metrics(ctx, upgrade, observed, now) };

@@ -1,9 +1,9 @@
 // Caches over fixed Kubernetes objects, reduced by the same transforms the informers use: for reconciler tests
 // that need a pass to observe something without an API server.
-import type { KubernetesObject, V1Deployment, V1MutatingWebhookConfiguration, V1Namespace } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ClusterRoleBinding, V1Deployment, V1Job, V1MutatingWebhookConfiguration, V1Namespace } from '@kubernetes/client-node';
 import type { Caches, RawUpgrade } from '../../src/kube/caches.ts';
 import type { Store } from '../../src/kube/informer.ts';
-import { toNamespaceState, toWebhookConfiguration } from '../../src/kube/to-observed.ts';
+import { toInstallerBindingFacts, toJobFacts, toNamespaceState, toWebhookConfiguration } from '../../src/kube/to-observed.ts';
 import { deploymentKind } from '../../src/kube/workloads/deployment.ts';
 import { toWorkloadFacts } from '../../src/kube/workloads/workload-kind.ts';
 
@@ -19,6 +19,8 @@ export interface MemoryObjects {
   readonly namespaces?: V1Namespace[];
   readonly deployments?: V1Deployment[];
   readonly mutatingWebhooks?: V1MutatingWebhookConfiguration[];
+  readonly jobs?: V1Job[];
+  readonly installerBindings?: V1ClusterRoleBinding[];
 }
 
 export function memoryCaches(objects: MemoryObjects): Caches & { upgradesList: RawUpgrade[] } {
@@ -35,10 +37,10 @@ export function memoryCaches(objects: MemoryObjects): Caches & { upgradesList: R
     workloads: [{ kind: 'Deployment', informer: undefined, facts: (ns) => (ns === undefined ? facts : facts.filter((f) => f.namespace === ns)) }],
     replicaSets: store([]),
     pods: store([]),
-    jobs: store([]),
+    jobs: store((objects.jobs ?? []).map(toJobFacts)),
     services: store([]),
     mutatingWebhooks: store((objects.mutatingWebhooks ?? []).map(toWebhookConfiguration)),
     validatingWebhooks: store([]),
-    installerBindings: store([]),
+    installerBindings: store((objects.installerBindings ?? []).map(toInstallerBindingFacts)),
   };
 }

@@ -100,6 +100,24 @@ describe('uninstall', () => {
     assert.deepEqual(due.actions.map((a) => a.type === 'runInstallerJob' && a.args), [['uninstall', '--revision', OLD.revision, '-y', '--istioNamespace', 'istio-system']]);
   });
 
+  it('the revision gone while istioctl uninstall still runs: waits for its Job, then succeeds and revokes its binding', () => {
+    const mesh = new FakeMesh(sampleMesh());
+    const { upgrade, now } = untilUninstalling(mesh);
+    const first = plan(upgrade, mesh.observed, now);
+    const unusedSince = Date.parse(first.status.oldRevisionUnusedSince ?? '');
+    const due = plan({ ...upgrade, status: first.status }, mesh.observed, new Date(unusedSince + 10 * 60_000));
+    const job = due.actions.find((a) => a.type === 'runInstallerJob');
+    assert.ok(job !== undefined);
+    const gone = { ...mesh.observed, revisions: mesh.observed.revisions.filter((r) => r.revision !== OLD.revision), mutatingWebhooks: mesh.observed.mutatingWebhooks.filter((w) => w.labels[ISTIO_REV_LABEL] !== OLD.revision), installerAccess: { grantedFor: job.jobName } };
+    const later = new Date(unusedSince + 11 * 60_000);
+    const running = plan({ ...upgrade, status: due.status }, { ...gone, jobs: [{ name: job.jobName, outcome: 'Running', message: undefined, completedAt: undefined }] }, later);
+    assert.equal(running.status.phase, 'Uninstalling');
+    assert.deepEqual(running.actions, []);
+    const finished = plan({ ...upgrade, status: running.status }, { ...gone, jobs: [{ name: job.jobName, outcome: 'Succeeded', message: undefined, completedAt: later.toISOString() }] }, later);
+    assert.equal(finished.status.phase, 'Succeeded');
+    assert.deepEqual(finished.actions, [{ type: 'revokeInstallerAccess', jobName: job.jobName }]);
+  });
+
   it('a reference appearing during the grace period restarts it', () => {
     const mesh = new FakeMesh(sampleMesh());
     const { upgrade, now } = untilUninstalling(mesh);

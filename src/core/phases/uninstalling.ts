@@ -21,6 +21,8 @@ export function uninstalling(draft: Draft): StepOutcome {
   const present = observed.revisions.some((r) => r.revision === old) || findCanonicalWebhook(observed.mutatingWebhooks, old) !== undefined;
   const uninstallJob = installerJob(draft.upgrade.metadata, spec, { purpose: 'uninstall', revision: old, istioNamespace: observed.istioNamespace, allowedImages: observed.allowedInstallerImages });
   const job = findJob(observed.jobs, uninstallJob.jobName);
+  // istioctl deletes the Deployment and webhooks before it has pruned the rest: its Job ends the step.
+  if (job?.outcome === 'Running') return working('Uninstalling', `waiting for Job ${job.name} (istioctl uninstall)`);
   if (!present) return succeed('Removed', `revision ${old} is removed`);
 
   if (job === undefined) {
@@ -51,7 +53,6 @@ export function uninstalling(draft: Draft): StepOutcome {
     draft.setCondition('OldRevisionRemoved', 'False', 'Uninstalling', `running \`istioctl ${uninstallJob.args.join(' ')}\` (Job ${uninstallJob.jobName})`);
     return working('Uninstalling', `removing revision ${old} with Job ${uninstallJob.jobName}`, [uninstallJob]);
   }
-  if (job.outcome === 'Running') return working('Uninstalling', `waiting for Job ${job.name} (istioctl uninstall)`);
   if (job.outcome === 'Failed') return fail('UninstallFailed', `istioctl uninstall --revision ${old} failed (Job ${job.name}): ${job.message ?? 'no output'}`);
   return working('Uninstalling', `Job ${job.name} succeeded; waiting for revision ${old} to disappear`);
 }

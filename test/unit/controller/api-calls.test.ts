@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import type { V1Deployment, V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
+import type { V1ClusterRoleBinding, V1Deployment, V1Job, V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
 import { IstioUpgradeSchema } from '../../../src/api/schema.ts';
 import type { InformerHealth } from '../../../src/kube/informer.ts';
 import { Reconciler, NotLeaderError } from '../../../src/controller/reconciler.ts';
@@ -14,7 +14,7 @@ import { EventRecorder } from '../../../src/kube/events.ts';
 import { execute, type ExecutionOutcome } from '../../../src/kube/execute.ts';
 import { writeStatus } from '../../../src/kube/status-writer.ts';
 import { OperatorMetrics } from '../../../src/runtime/metrics.ts';
-import { memoryCaches } from '../../support/memory-caches.ts';
+import { memoryCaches, type MemoryObjects } from '../../support/memory-caches.ts';
 import { RecordingClients, apiError } from '../../support/recording-clients.ts';
 import { tagWebhook as tagFixture } from '../../support/fixtures.ts';
 
@@ -252,11 +252,11 @@ function rawWebhook(config: ReturnType<typeof tagFixture>): V1MutatingWebhookCon
   return JSON.parse(JSON.stringify({ metadata: { name: config.name, labels: config.labels }, webhooks: config.webhooks.map((w) => ({ ...w, sideEffects: 'None', admissionReviewVersions: ['v1'] })) })) as V1MutatingWebhookConfiguration;
 }
 
-function reconciler(clients: RecordingClients, options: { withMesh?: boolean; unsynced?: InformerHealth[]; leading?: boolean; storedSpec?: object; storedStatus?: object } = {}): Reconciler {
+function reconciler(clients: RecordingClients, options: { withMesh?: boolean; unsynced?: InformerHealth[]; leading?: boolean; storedSpec?: object; storedStatus?: object; installer?: Pick<MemoryObjects, 'jobs' | 'installerBindings'> } = {}): Reconciler {
   const upgrade = IstioUpgradeSchema.parse({ apiVersion: 'istioupgrade.dev/v1alpha1', kind: 'IstioUpgrade', metadata: { name: 'up', uid: 'uid-1', creationTimestamp: '2026-11-30T10:00:00Z' }, spec: { version: '1.31.0' } });
   // As the informer holds it: JSON from the API server (creationTimestamp a string).
   const raw = JSON.parse(JSON.stringify({ ...upgrade, metadata: { ...upgrade.metadata, resourceVersion: '5' }, ...(options.storedSpec === undefined ? {} : { spec: options.storedSpec }), ...(options.storedStatus === undefined ? {} : { status: options.storedStatus }) })) as RawUpgrade;
-  const caches = memoryCaches(options.withMesh === true ? { upgrades: [raw], deployments: [OLD_ISTIOD], mutatingWebhooks: [rawWebhook(tagFixture('default', '1-30-4'))] } : { upgrades: [raw] });
+  const caches = memoryCaches({ ...(options.withMesh === true ? { upgrades: [raw], deployments: [OLD_ISTIOD], mutatingWebhooks: [rawWebhook(tagFixture('default', '1-30-4'))] } : { upgrades: [raw] }), ...options.installer });
   return new Reconciler({
     clients: clients.clients,
     caches,
@@ -320,6 +320,27 @@ describe('one reconcile pass: one status write on every path', () => {
     assert.equal(stalled?.reason, 'InvalidSpec');
     assert.match(stalled.message, /uninstall\.gracePeriod: must be at most 720h/);
   });
+
+  // The last Job may finish after the upgrade ended: its binding is still revoked, and nothing else is done.
+  const uninstallJob = (condition: string | undefined): V1Job => ({
+    metadata: { name: 'up-uninstall-uid1', namespace: 'istio-upgrade-operator', labels: { 'istioupgrade.dev/upgrade': 'uid-1' } },
+    status: condition === undefined ? { active: 1 } : { conditions: [{ type: condition, status: 'True' }], completionTime: new Date('2026-11-30T09:59:00Z') },
+  });
+  const binding = (grantedFor: string): V1ClusterRoleBinding => ({
+    metadata: { name: 'istio-upgrade-installer', resourceVersion: '3', annotations: { 'istioupgrade.dev/granted-for': grantedFor } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'istio-upgrade-installer' },
+  });
+  for (const [name, job, expected] of [
+    ['its Job finished after it ended: the binding is revoked, no status write', uninstallJob('Complete'), ['rbac.readClusterRoleBinding istio-upgrade-installer', 'rbac.deleteClusterRoleBinding istio-upgrade-installer']],
+    ['its Job still runs: nothing yet', uninstallJob(undefined), []],
+  ] as const) {
+    it(`a terminal upgrade granted the installer binding, ${name}`, async () => {
+      const c = new RecordingClients().on('rbac.readClusterRoleBinding', () => binding('up-uninstall-uid1'));
+      const result = await reconciler(c, { withMesh: true, storedStatus: { phase: 'Succeeded' }, installer: { jobs: [job], installerBindings: [binding('up-uninstall-uid1')] } }).reconcile('up');
+      assert.equal(result.requeueAfterMs, undefined);
+      assert.deepEqual(c.trace(), expected);
+    });
+  }
 
   it('a stored object whose status cannot be read either: nothing is written', async () => {
     const c = new RecordingClients();
