@@ -181,13 +181,19 @@ function isReasonOf(text: string, fallback: Reason): Reason {
 function countWorkloads(draft: Draft): void {
   const waves = draft.status.waves ?? [];
   const gatewayKeys = new Set(draft.spec.gateways.map((g) => `${g.namespace}/${g.name}`));
+  // Per tag, the namespaces its waves cover: a lookup per workload, not a scan of every wave's list.
+  const namespacesByTag = new Map<string, Set<string>>();
+  for (const wave of waves) {
+    const spec = draft.spec.rollout.waves.find((s) => s.name === wave.name);
+    if (spec === undefined) continue;
+    const tag = waveTag(draft.spec, spec);
+    const set = namespacesByTag.get(tag) ?? new Set<string>();
+    for (const ns of wave.namespaces) set.add(ns);
+    namespacesByTag.set(tag, set);
+  }
   const inScope = draft.view.workloads.filter(({ workload, scope }) => {
     if (gatewayKeys.has(`${workload.namespace}/${workload.name}`)) return workload.kind === 'Deployment';
-    if (!scope.move) return false;
-    return waves.some((w) => {
-      const spec = draft.spec.rollout.waves.find((s) => s.name === w.name);
-      return spec !== undefined && waveTag(draft.spec, spec) === scope.tag && w.namespaces.includes(workload.namespace);
-    });
+    return scope.move && namespacesByTag.get(scope.tag)?.has(workload.namespace) === true;
   });
   const upgraded = inScope.filter((s) => workloadOnRevision(s.workload, draft.toRevision)).length;
   const namespaces = new Set(waves.flatMap((w) => w.namespaces));

@@ -68,7 +68,8 @@ export function rollingOut(draft: Draft): StepOutcome {
   // Namespaces under way keep their slots; free slots go to the next namespaces in name order.
   const stamp = draft.stamp(target);
   const pendingAdoption = new Set(relabel.map((a) => a.name));
-  const byNamespace = current.namespaces.map((ns) => ({ ns, workloads: workloads.filter((w) => w.namespace === ns) }));
+  const grouped = Map.groupBy(workloads, (w) => w.namespace);
+  const byNamespace = current.namespaces.map((ns) => ({ ns, workloads: grouped.get(ns) ?? [] }));
   const done = (entry: { ns: string; workloads: WorkloadState[] }) => !pendingAdoption.has(entry.ns) && entry.workloads.every((w) => workloadOnRevision(w, target));
   const started = (entry: { workloads: WorkloadState[] }) => entry.workloads.some((w) => stampOf(w) === stamp);
   const active = byNamespace.filter((e) => started(e) && !done(e));
