@@ -4,7 +4,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { IstioUpgrade, IstioUpgradeStatus, Phase } from '../api/schema.ts';
-import type { UpgradeEvent } from '../core/actions.ts';
+import type { Action, UpgradeEvent } from '../core/actions.ts';
 import { StalledError, WaitingError } from '../core/errors.ts';
 import { foldError } from '../core/fold-error.ts';
 import { grantRevocations, isTerminal, plan } from '../core/plan.ts';
@@ -17,6 +17,8 @@ import type { InstallerSettings } from '../kube/installer/job-spec.ts';
 import { observe, observeInstallerGrant, parseUpgrade, parseWithoutSpec, type ObserveContext, type UpgradeWithoutSpec } from '../kube/observe.ts';
 import { writeStatus } from '../kube/status-writer.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
+import { RESTART_CONCURRENCY, inOrderBatches } from './action-batches.ts';
+import { runBounded } from './run-bounded.ts';
 
 export interface ReconcilerDeps {
   readonly clients: KubeClients;
@@ -114,12 +116,16 @@ export class Reconciler {
       status = result.status;
       events = result.events;
       requeueAfterMs = result.requeueAfterMs;
-      for (const action of result.actions) {
+      const executeOne = async (action: Action): Promise<void> => {
         this.ensureLeading();
         const outcome = await execute({ clients: this.deps.clients, installer: this.deps.installer, owner: upgrade.metadata }, action);
         metrics.actions.inc({ type: action.type, outcome });
         if (action.type === 'restartWorkload' && outcome === 'done') metrics.workloadsRestarted.inc({ upgrade: name, kind: action.kind });
         log.info({ action: action.type, outcome, target: describeAction(action) }, 'action');
+      };
+      for (const batch of inOrderBatches(result.actions)) {
+        if (batch.length === 1 && batch[0] !== undefined) await executeOne(batch[0]);
+        else await runBounded(batch, RESTART_CONCURRENCY, executeOne);
       }
     } catch (error) {
       if (error instanceof NotLeaderError) throw error;
