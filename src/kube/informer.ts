@@ -3,6 +3,7 @@
 // list or watch is retried with capped exponential backoff and jitter, forever. A relist replaces the cache
 // atomically and reports only the differences. Objects are reduced by `transform` on insert, so the cache holds
 // what the planner reads, not whole objects (managedFields and all).
+import { isDeepStrictEqual } from 'node:util';
 import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { statusCodeOf } from './api-errors.ts';
 
@@ -197,7 +198,9 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
     for (const raw of items) {
       const key = keyOf(raw);
       const previous = this.byNamespace.get(key.namespace)?.get(key.name);
-      const entry = previous !== undefined && previous.resourceVersion === key.resourceVersion ? previous : { object: this.options.transform(raw), resourceVersion: key.resourceVersion };
+      let entry = previous !== undefined && previous.resourceVersion === key.resourceVersion ? previous : { object: this.options.transform(raw), resourceVersion: key.resourceVersion };
+      if (previous !== undefined && previous !== entry && isDeepStrictEqual(previous.object, entry.object)) entry = { object: previous.object, resourceVersion: key.resourceVersion };
+      const changed = previous !== undefined && previous.object !== entry.object;
       let names = next.get(key.namespace);
       if (names === undefined) {
         names = new Map<string, { object: S; resourceVersion: string }>();
@@ -205,7 +208,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
       }
       names.set(key.name, entry);
       if (previous === undefined) events.push(['add', entry.object]);
-      else if (previous !== entry) events.push(['update', entry.object]);
+      else if (changed) events.push(['update', entry.object]);
     }
     for (const [namespace, names] of this.byNamespace) {
       for (const [name, entry] of names) if (next.get(namespace)?.has(name) !== true) events.push(['delete', entry.object]);
@@ -229,10 +232,16 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
       names = new Map<string, { object: S; resourceVersion: string }>();
       this.byNamespace.set(key.namespace, names);
     }
-    const existed = names.has(key.name);
+    const previous = names.get(key.name);
     const object = this.options.transform(raw);
+    if (previous !== undefined && isDeepStrictEqual(previous.object, object)) {
+      // Nothing the operator keeps changed (a status heartbeat, a ReplicaSet's counters): the cached object
+      // stays as it was and no pass is woken for it.
+      names.set(key.name, { object: previous.object, resourceVersion: key.resourceVersion });
+      return;
+    }
     names.set(key.name, { object, resourceVersion: key.resourceVersion });
-    this.options.onEvent(existed ? 'update' : 'add', object);
+    this.options.onEvent(previous === undefined ? 'add' : 'update', object);
   }
 
   private async watch(): Promise<void> {
