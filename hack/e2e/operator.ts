@@ -50,6 +50,10 @@ export interface OperatorOptions {
   /** none (default): the loopback listener is open to this host; kubernetes: tokens are reviewed. */
   readonly metricsAuth?: 'kubernetes' | 'none';
   readonly extraArgs?: readonly string[];
+  /** Node flags before the entry point (e.g. heap sizes). */
+  readonly nodeArgs?: readonly string[];
+  /** Another entry point than src/main.ts (e.g. a bundled build). */
+  readonly entry?: string;
 }
 
 export class OperatorProcess {
@@ -69,7 +73,8 @@ export class OperatorProcess {
   start(): void {
     const out = createWriteStream(this.logFile, { flags: 'a' });
     const child = spawn(process.execPath, [
-      MAIN,
+      ...(this.options.nodeArgs ?? []),
+      this.options.entry ?? MAIN,
       `--kubeconfig=${this.options.kubeconfig}`,
       `--namespace=${OPERATOR_NAMESPACE}`,
       `--identity=${this.options.identity}`,
@@ -86,6 +91,11 @@ export class OperatorProcess {
       });
     });
     this.child = child;
+  }
+
+  /** The operator's process id while it runs (benchmarks read its /proc). */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
   }
 
   get running(): boolean {

@@ -1,0 +1,369 @@
+// npm run bench -- --namespaces N --per-ns P --concurrency C: a whole upgrade of a large mesh on the hermetic
+// cluster, measured. N namespaces x P Deployments (1 replica, injected by the old revision's tag) are added to
+// the sample mesh; the operator upgrades it (waves: canary, then the rest C namespaces at a time, short soaks);
+// then the same restarts are driven directly through the API at the same concurrency (the floor). Results go to
+// bench/results/cluster-<N>x<P>-c<C>.json. Timings are reported, never asserted: these machines are shared.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Watch, type V1Deployment } from '@kubernetes/client-node';
+import { ISTIO_REV_LABEL, RESTARTED_FOR_ANNOTATION } from '../src/api/constants.ts';
+import { clusterInfo, ensureClusterUp, insideNetns } from '../hack/cluster/cluster.ts';
+import { shapeNamespaces } from '../hack/e2e/control-plane.ts';
+import { connect, kubectl, sleep, waitFor, type Kube } from '../hack/e2e/kube.ts';
+import { applyObjects, resetMesh } from '../hack/e2e/mesh.ts';
+import { OperatorProcess, installOperatorManifests } from '../hack/e2e/operator.ts';
+import { sampleSpec } from '../hack/e2e/scenario.ts';
+import { createUpgrade, deleteAllUpgrades, getUpgrade, waitForPhase, type LiveUpgrade } from '../hack/e2e/upgrades.ts';
+import { deployment, shapeNamespace } from '../hack/e2e/workloads.ts';
+
+const { values } = parseArgs({
+  options: {
+    namespaces: { type: 'string', default: '200' },
+    'per-ns': { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '50' },
+    soak: { type: 'string', default: '5s' },
+    entry: { type: 'string' },
+    'node-args': { type: 'string', default: '' },
+    label: { type: 'string', default: '' },
+  },
+});
+const NAMESPACES = Number(values.namespaces);
+const PER_NS = Number(values['per-ns']);
+const CONCURRENCY = Number(values.concurrency);
+const BENCH_LABEL = 'iuo.bench/workload';
+const PODS_PER_BENCH_NODE = 1000;
+
+const benchNamespace = (i: number): string => `bench-${String(i).padStart(5, '0')}`;
+
+function log(line: string): void {
+  process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+function percentile(xs: readonly number[], p: number): number | undefined {
+  if (xs.length === 0) return undefined;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function summary(xs: readonly number[]): { n: number; median: number | undefined; p90: number | undefined; p99: number | undefined; max: number | undefined } {
+  return { n: xs.length, median: percentile(xs, 50), p90: percentile(xs, 90), p99: percentile(xs, 99), max: percentile(xs, 100) };
+}
+
+/** Extra kwok nodes so the cluster can hold the benchmark's pods (kwok-controller manages every node). */
+async function addNodes(kube: Kube, pods: number): Promise<void> {
+  const count = Math.ceil(pods / PODS_PER_BENCH_NODE);
+  const nodes = Array.from({ length: count }, (_, i) => ({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: `bench-node-${i}`, annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' }, labels: { type: 'kwok', 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': `bench-node-${i}` } },
+    spec: {},
+    status: { allocatable: { cpu: '512', memory: '2Ti', pods: String(PODS_PER_BENCH_NODE) }, capacity: { cpu: '512', memory: '2Ti', pods: String(PODS_PER_BENCH_NODE) } },
+  }));
+  await applyObjects(kube, nodes);
+  await kubectl(kube, ['wait', '--for=condition=Ready', 'node', '--all', '--timeout=120s']);
+}
+
+/** kube-apiserver request counters by verb/resource/subresource (its /metrics). */
+async function apiserverRequests(kube: Kube): Promise<Map<string, number>> {
+  const text = await kubectl(kube, ['get', '--raw', '/metrics']);
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = new Map([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+    const verb = labels.get('verb') ?? '';
+    if (['GET', 'LIST', 'WATCH'].includes(verb)) continue;
+    const subresource = labels.get('subresource') ?? '';
+    const key = `${verb} ${labels.get('resource') ?? ''}${subresource === '' ? '' : `/${subresource}`}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+/** Samples the operator's RSS and CPU from /proc every 250 ms. */
+class ProcessSampler {
+  peakRssKb = 0;
+  lastRssKb = 0;
+  cpuSeconds = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly ticks = 100; // USER_HZ on Linux
+
+  start(pid: number): void {
+    const sample = (): void => {
+      try {
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+        this.lastRssKb = rss;
+        this.peakRssKb = Math.max(this.peakRssKb, rss, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+        this.cpuSeconds = (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / this.ticks;
+      } catch {
+        // the process ended
+      }
+    };
+    sample();
+    this.timer = setInterval(sample, 250);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+interface Rollout {
+  /** When the restart reached the Deployment (its template changed). */
+  patchedAt?: number;
+  /** When its rollout was complete afterwards. */
+  doneAt?: number;
+}
+
+/** Watches the bench Deployments: when each restart landed and when its rollout completed. */
+class RolloutWatch {
+  readonly rollouts = new Map<string, Rollout>();
+  private readonly initial = new Map<string, string>();
+  private abort: { abort: () => void } | undefined;
+  private readonly stampOf: (d: V1Deployment) => string | undefined;
+
+  constructor(stampOf: (d: V1Deployment) => string | undefined) {
+    this.stampOf = stampOf;
+  }
+
+  async start(kube: Kube): Promise<void> {
+    const list = await kube.apps.listDeploymentForAllNamespaces({ labelSelector: BENCH_LABEL });
+    for (const d of list.items) this.initial.set(key(d), this.stampOf(d) ?? '');
+    const watch = new Watch(kube.config);
+    this.abort = await watch.watch('/apis/apps/v1/deployments', { labelSelector: BENCH_LABEL, resourceVersion: list.metadata?.resourceVersion ?? '' }, (_type: string, d: V1Deployment) => {
+      this.seen(d);
+    }, () => undefined);
+  }
+
+  private seen(d: V1Deployment): void {
+    const k = key(d);
+    const now = Date.now();
+    const entry = this.rollouts.get(k) ?? {};
+    if (entry.patchedAt === undefined && (this.stampOf(d) ?? '') !== (this.initial.get(k) ?? '')) entry.patchedAt = now;
+    const s = d.status;
+    const complete = s?.observedGeneration === d.metadata?.generation && s?.updatedReplicas === d.spec?.replicas && s?.replicas === d.spec?.replicas && s?.readyReplicas === d.spec?.replicas;
+    if (entry.patchedAt !== undefined && entry.doneAt === undefined && complete) entry.doneAt = now;
+    this.rollouts.set(k, entry);
+  }
+
+  done(count: number): boolean {
+    return [...this.rollouts.values()].filter((r) => r.doneAt !== undefined).length >= count;
+  }
+
+  stop(): void {
+    this.abort?.abort();
+  }
+}
+
+function key(d: V1Deployment): string {
+  return `${d.metadata?.namespace ?? ''}/${d.metadata?.name ?? ''}`;
+}
+
+/** Per namespace: the first restart and the completion of its last rollout. */
+function byNamespace(rollouts: Map<string, Rollout>): Map<string, { start: number; end: number }> {
+  const out = new Map<string, { start: number; end: number }>();
+  for (const [k, r] of rollouts) {
+    if (r.patchedAt === undefined || r.doneAt === undefined) continue;
+    const ns = k.split('/')[0] ?? '';
+    const entry = out.get(ns) ?? { start: Infinity, end: 0 };
+    out.set(ns, { start: Math.min(entry.start, r.patchedAt), end: Math.max(entry.end, r.doneAt) });
+  }
+  return out;
+}
+
+/**
+ * Slot refill: with C slots, the (C+j)-th namespace to start waited for the j-th to finish. The latency is
+ * from that finish to that start (both seen through the same watch).
+ */
+function refillLatencies(namespaces: Map<string, { start: number; end: number }>, slots: number): number[] {
+  const starts = [...namespaces.values()].map((n) => n.start).sort((a, b) => a - b);
+  const ends = [...namespaces.values()].map((n) => n.end).sort((a, b) => a - b);
+  const out: number[] = [];
+  for (let j = 0; slots + j < starts.length; j++) {
+    const start = starts[slots + j];
+    const freed = ends[j];
+    if (start !== undefined && freed !== undefined) out.push(Math.max(0, start - freed));
+  }
+  return out;
+}
+
+function span(namespaces: Map<string, { start: number; end: number }>): number {
+  const all = [...namespaces.values()];
+  return Math.max(...all.map((n) => n.end)) - Math.min(...all.map((n) => n.start));
+}
+
+async function createBenchMesh(kube: Kube): Promise<void> {
+  const objects: object[] = [];
+  for (let i = 0; i < NAMESPACES; i++) {
+    const ns = benchNamespace(i);
+    objects.push(shapeNamespace(ns, { [ISTIO_REV_LABEL]: 'default' }));
+    for (let j = 0; j < PER_NS; j++) objects.push(deployment(ns, `app-${j}`, { labels: { [BENCH_LABEL]: 'true' } }));
+  }
+  for (let i = 0; i < objects.length; i += 500) await applyObjects(kube, objects.slice(i, i + 500));
+  const total = NAMESPACES * PER_NS;
+  await waitFor(`${total} bench Deployments available`, async () => {
+    const list = await kube.apps.listDeploymentForAllNamespaces({ labelSelector: BENCH_LABEL });
+    const ready = list.items.filter((d) => d.status?.readyReplicas === 1).length;
+    return ready >= total ? ready : undefined;
+  }, 60 * 60_000, 5000);
+}
+
+async function cleanBenchNamespaces(kube: Kube): Promise<void> {
+  const names = (await shapeNamespaces(kube)).filter((n) => n.startsWith('bench-'));
+  if (names.length === 0) return;
+  log(`deleting ${names.length} bench namespaces of an earlier run...`);
+  for (const name of names) await kube.core.deleteNamespace({ name }).catch(() => undefined);
+  await waitFor('bench namespaces gone', async () => ((await shapeNamespaces(kube)).some((n) => n.startsWith('bench-')) ? undefined : true), 60 * 60_000, 5000);
+}
+
+/** The floor: the same restarts driven directly through the API, C namespaces at a time, each slot refilled at once. */
+async function floorRun(kube: Kube, namespaces: readonly string[]): Promise<Map<string, { start: number; end: number }>> {
+  const watch = new RolloutWatch((d) => d.spec?.template.metadata?.annotations?.['bench/floor']);
+  await watch.start(kube);
+  const stamp = new Date().toISOString();
+  const queue = [...namespaces];
+  const slot = async (): Promise<void> => {
+    for (let ns = queue.shift(); ns !== undefined; ns = queue.shift()) {
+      const list = await kube.apps.listNamespacedDeployment({ namespace: ns, labelSelector: BENCH_LABEL });
+      for (const d of list.items) {
+        await kube.apps.patchNamespacedDeployment({ name: d.metadata?.name ?? '', namespace: ns, body: { spec: { template: { metadata: { annotations: { 'bench/floor': stamp } } } } } }, mergePatch);
+      }
+      const names = list.items.map((d) => `${ns}/${d.metadata?.name ?? ''}`);
+      while (!names.every((n) => watch.rollouts.get(n)?.doneAt !== undefined)) await sleep(20);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, slot));
+  watch.stop();
+  return byNamespace(watch.rollouts);
+}
+
+const { setHeaderOptions, PatchStrategy } = await import('@kubernetes/client-node');
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+function countOf(map: Map<string, number>, prefix: string): number {
+  return [...map].filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
+}
+
+async function operatorMetric(operator: OperatorProcess, name: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const line of (await operator.metrics()).split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const [series, value] = [line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1))];
+    out.set(series, value);
+  }
+  return out;
+}
+
+async function bench(): Promise<number> {
+  const kube = await connect();
+  const total = NAMESPACES * PER_NS;
+  log(`mesh: ${NAMESPACES} namespaces x ${PER_NS} Deployments = ${total} bench workloads (+ the sample mesh); ${CONCURRENCY} namespaces at a time`);
+  await deleteAllUpgrades(kube);
+  await cleanBenchNamespaces(kube);
+  await resetMesh(kube);
+  await installOperatorManifests(kube);
+  await addNodes(kube, total + 100);
+  const setupStart = Date.now();
+  await createBenchMesh(kube);
+  log(`bench workloads ready on the old revision in ${Math.round((Date.now() - setupStart) / 1000)} s`);
+
+  const watch = new RolloutWatch((d) => d.spec?.template.metadata?.annotations?.[RESTARTED_FOR_ANNOTATION]);
+  await watch.start(kube);
+  const before = await apiserverRequests(kube);
+  const nodeArgs = values['node-args'] === '' ? [] : values['node-args'].split(' ');
+  const operator = new OperatorProcess(kube, { kubeconfig: kube.info.kubeconfigPath, identity: 'bench', ...(values.entry === undefined ? {} : { entry: values.entry }), nodeArgs, extraArgs: ['--log-level=warn'] });
+  operator.start();
+  await sleep(500);
+  const sampler = new ProcessSampler();
+  const pid = operator.pid;
+  if (pid === undefined) throw new Error('the operator did not start');
+  sampler.start(pid);
+  await sleep(5000);
+  const idleRssKb = sampler.lastRssKb;
+  const idleCpu = sampler.cpuSeconds;
+
+  const spec = sampleSpec(kube, {
+    rollout: { waves: [{ name: 'canary', namespaces: [benchNamespace(0)] }, { name: 'rest', maxConcurrentNamespaces: CONCURRENCY }], workloadTimeout: '10m' },
+    soak: { duration: values.soak, builtin: { notReadyFor: '0s' } },
+    uninstall: { gracePeriod: '5s' },
+  });
+  const started = Date.now();
+  await createUpgrade(kube, 'bench', spec);
+  const statusSeen: { phase: string; at: number }[] = [];
+  const poll = setInterval(() => {
+    getUpgrade(kube, 'bench')
+      .then((u: LiveUpgrade) => {
+        const phase = `${u.status?.phase ?? 'Pending'}/${u.status?.currentWave ?? ''}`;
+        if (statusSeen.at(-1)?.phase !== phase) statusSeen.push({ phase, at: Date.now() });
+      })
+      .catch(() => undefined);
+  }, 100);
+  const done = await waitForPhase(kube, 'bench', ['Succeeded', 'Failed', 'RolledBack'], 4 * 60 * 60_000);
+  clearInterval(poll);
+  const wall = Date.now() - started;
+  await waitFor('every bench rollout seen complete', () => Promise.resolve(watch.done(total) ? true : undefined), 120_000, 500);
+  watch.stop();
+  const after = await apiserverRequests(kube);
+  const reconciles = await operatorMetric(operator, 'istio_upgrade_reconcile_total');
+  const actions = await operatorMetric(operator, 'istio_upgrade_actions_total');
+  sampler.stop();
+  const endRssKb = sampler.lastRssKb;
+  const cpuSeconds = sampler.cpuSeconds;
+  await operator.stop();
+  log(`operator: ${done.status?.phase ?? '?'} in ${Math.round(wall / 1000)} s`);
+  if (done.status?.phase !== 'Succeeded') {
+    log(JSON.stringify(done.status?.failure));
+    return 1;
+  }
+
+  const operated = byNamespace(watch.rollouts);
+  const restNamespaces = [...operated.keys()].filter((n) => n !== benchNamespace(0)).sort((a, b) => (operated.get(a)?.start ?? 0) - (operated.get(b)?.start ?? 0));
+  const rest = new Map(restNamespaces.map((n) => [n, operated.get(n) ?? { start: 0, end: 0 }]));
+  log(`floor: the same ${restNamespaces.length} namespaces restarted directly, ${CONCURRENCY} at a time...`);
+  const floor = await floorRun(kube, restNamespaces);
+
+  const deltas = new Map([...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)]).filter(([, v]) => (v as number) > 0) as [string, number][]);
+  const passes = [...reconciles.values()].reduce((a, b) => a + b, 0);
+  const statusWrites = countOf(deltas, 'PATCH istioupgrades/status');
+  const deploymentPatches = countOf(deltas, 'PATCH deployments');
+  const waveEnd = statusSeen.find((s) => s.phase === 'Soaking/rest');
+  const restEnd = Math.max(...[...rest.values()].map((n) => n.end));
+  const result = {
+    label: values.label,
+    measuredAt: new Date().toISOString(),
+    node: process.version,
+    machine: { cpu: cpus()[0]?.model, cores: cpus().length },
+    mesh: { namespaces: NAMESPACES, perNamespace: PER_NS, workloads: total, concurrency: CONCURRENCY, soak: values.soak },
+    operator: { entry: values.entry ?? 'src/main.ts', nodeArgs },
+    wallSeconds: wall / 1000,
+    restWave: { operatorSeconds: span(rest) / 1000, floorSeconds: span(floor) / 1000, ratio: span(rest) / span(floor) },
+    rss: { idleMb: idleRssKb / 1024, peakMb: sampler.peakRssKb / 1024, endMb: endRssKb / 1024 },
+    cpu: { seconds: cpuSeconds, idleSeconds: idleCpu, passes, msPerPass: passes === 0 ? undefined : (cpuSeconds * 1000) / passes, passesPerWorkload: passes / total },
+    writes: { byResource: Object.fromEntries([...deltas].sort((a, b) => b[1] - a[1])), operatorPerWorkload: (deploymentPatches + statusWrites) / total, deploymentPatches, statusWrites },
+    actions: Object.fromEntries(actions),
+    refillMs: { operator: summary(refillLatencies(rest, CONCURRENCY)), floor: summary(refillLatencies(floor, CONCURRENCY)) },
+    waveEndToSoakMs: waveEnd === undefined ? undefined : waveEnd.at - restEnd,
+    phases: statusSeen.map((s) => ({ phase: s.phase, atSeconds: (s.at - started) / 1000 })),
+  };
+  const dir = new URL('results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const file = new URL(`cluster-${NAMESPACES}x${PER_NS}-c${CONCURRENCY}${values.label === '' ? '' : `-${values.label}`}.json`, dir);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  log(`rest wave ${result.restWave.operatorSeconds.toFixed(1)} s vs floor ${result.restWave.floorSeconds.toFixed(1)} s (x${result.restWave.ratio.toFixed(3)}); RSS idle ${result.rss.idleMb.toFixed(0)} MB peak ${result.rss.peakMb.toFixed(0)} MB; CPU ${cpuSeconds.toFixed(1)} s, ${passes} passes, ${(result.cpu.msPerPass ?? 0).toFixed(1)} ms/pass; writes/workload ${result.writes.operatorPerWorkload.toFixed(2)}; refill p50/p99 ${result.refillMs.operator.median ?? '-'}/${result.refillMs.operator.p99 ?? '-'} ms`);
+  log(`written ${fileURLToPath(file)}`);
+  await cleanBenchNamespaces(kube);
+  return 0;
+}
+
+const netns = clusterInfo().netns;
+if (insideNetns(netns)) {
+  process.exit(await bench());
+} else {
+  const cluster = await ensureClusterUp({ log: (line) => { console.error(`[cluster] ${line}`); } });
+  const result = spawnSync('ip', ['netns', 'exec', cluster.netns, 'env', ...Object.entries(cluster.env).map(([k, v]) => `${k}=${v}`), process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(result.status ?? 1);
+}
