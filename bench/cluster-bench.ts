@@ -13,7 +13,7 @@ import { ISTIO_REV_LABEL, RESTARTED_FOR_ANNOTATION } from '../src/api/constants.
 import { clusterInfo, ensureClusterUp, insideNetns } from '../hack/cluster/cluster.ts';
 import { shapeNamespaces } from '../hack/e2e/control-plane.ts';
 import { connect, kubectl, sleep, waitFor, type Kube } from '../hack/e2e/kube.ts';
-import { applyObjects, resetMesh } from '../hack/e2e/mesh.ts';
+import { APP_NAMESPACES, applyObjects, resetMesh } from '../hack/e2e/mesh.ts';
 import { OperatorProcess, installOperatorManifests } from '../hack/e2e/operator.ts';
 import { sampleSpec } from '../hack/e2e/scenario.ts';
 import { createUpgrade, deleteAllUpgrades, getUpgrade, waitForPhase, type LiveUpgrade } from '../hack/e2e/upgrades.ts';
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     entry: { type: 'string' },
     'node-args': { type: 'string', default: '' },
     label: { type: 'string', default: '' },
+    'log-level': { type: 'string', default: 'warn' },
   },
 });
 const NAMESPACES = Number(values.namespaces);
@@ -275,7 +276,7 @@ async function bench(): Promise<number> {
   await watch.start(kube);
   const before = await apiserverRequests(kube);
   const nodeArgs = values['node-args'] === '' ? [] : values['node-args'].split(' ');
-  const operator = new OperatorProcess(kube, { kubeconfig: kube.info.kubeconfigPath, identity: 'bench', ...(values.entry === undefined ? {} : { entry: values.entry }), nodeArgs, extraArgs: ['--log-level=warn'] });
+  const operator = new OperatorProcess(kube, { kubeconfig: kube.info.kubeconfigPath, identity: 'bench', ...(values.entry === undefined ? {} : { entry: values.entry }), nodeArgs, extraArgs: [`--log-level=${values['log-level']}`] });
   operator.start();
   await sleep(500);
   const sampler = new ProcessSampler();
@@ -287,7 +288,8 @@ async function bench(): Promise<number> {
   const idleCpu = sampler.cpuSeconds;
 
   const spec = sampleSpec(kube, {
-    rollout: { waves: [{ name: 'canary', namespaces: [benchNamespace(0)] }, { name: 'rest', maxConcurrentNamespaces: CONCURRENCY }], workloadTimeout: '10m' },
+    // The sample mesh's namespaces get a wave of their own, so that the measured wave holds only bench namespaces.
+    rollout: { waves: [{ name: 'canary', namespaces: [benchNamespace(0)] }, { name: 'sample', namespaces: [...APP_NAMESPACES] }, { name: 'rest', maxConcurrentNamespaces: CONCURRENCY }], workloadTimeout: '10m' },
     soak: { duration: values.soak, builtin: { notReadyFor: '0s' } },
     uninstall: { gracePeriod: '5s' },
   });
@@ -345,7 +347,7 @@ async function bench(): Promise<number> {
     cpu: { seconds: cpuSeconds, idleSeconds: idleCpu, passes, msPerPass: passes === 0 ? undefined : (cpuSeconds * 1000) / passes, passesPerWorkload: passes / total },
     writes: { byResource: Object.fromEntries([...deltas].sort((a, b) => b[1] - a[1])), operatorPerWorkload: (deploymentPatches + statusWrites) / total, deploymentPatches, statusWrites },
     actions: Object.fromEntries(actions),
-    refillMs: { operator: summary(refillLatencies(rest, CONCURRENCY)), floor: summary(refillLatencies(floor, CONCURRENCY)) },
+    refillMs: { operator: summary(refillLatencies(rest, CONCURRENCY)), floor: summary(refillLatencies(floor, CONCURRENCY)), operatorSamples: refillLatencies(rest, CONCURRENCY) },
     waveEndToSoakMs: waveEnd === undefined ? undefined : waveEnd.at - restEnd,
     phases: statusSeen.map((s) => ({ phase: s.phase, atSeconds: (s.at - started) / 1000 })),
   };
