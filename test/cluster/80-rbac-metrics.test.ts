@@ -3,11 +3,14 @@
 // whole upgrade succeeds under those roles while Prometheus scrapes the operator.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { connect, kubectl, sleep, waitFor, type Kube } from '../../hack/e2e/kube.ts';
 import { resetMesh, setTag } from '../../hack/e2e/mesh.ts';
 import { OPERATOR_NAMESPACE, OperatorProcess, deployManifests, installOperatorManifests, serviceAccountKubeconfig } from '../../hack/e2e/operator.ts';
 import { sampleSpec } from '../../hack/e2e/scenario.ts';
+import { buildRuntimeLayout } from '../../scripts/runtime-layout.ts';
 import type { Action } from '../../src/core/actions.ts';
 import { makeClients, loadKubeConfig } from '../../src/kube/clients.ts';
 import { execute } from '../../src/kube/execute.ts';
@@ -143,11 +146,14 @@ describe('end to end: least-privilege RBAC and Prometheus', { timeout: 45 * 60_0
     assert.ok(n >= 19, `${n} rules checked`);
   });
 
-  it('runs a whole upgrade as its own ServiceAccount (installer Jobs as theirs), scraped by Prometheus', async () => {
+  it('runs a whole upgrade from the bundled build the image ships, as its own ServiceAccount (installer Jobs as theirs), scraped by Prometheus', async () => {
     await deleteAllUpgrades(kube);
     await resetMesh(kube);
     await sleep(2000);
-    const operator = new OperatorProcess(kube, { kubeconfig: await serviceAccountKubeconfig(kube), identity: 'e2e-rbac-full' });
+    // dist/ as the Dockerfile builds it (scripts/bundle.ts), with no node_modules next to it.
+    const layout = await buildRuntimeLayout(true);
+    assert.equal(layout.hasNodeModules, false);
+    const operator = new OperatorProcess(kube, { kubeconfig: await serviceAccountKubeconfig(kube), identity: 'e2e-rbac-full', entry: join(layout.dir, 'dist', 'main.js') });
     operator.start();
     try {
       await createUpgrade(kube, 'rbac-full', sampleSpec(kube, { installer: { istioctl: { values: { meshConfig: { accessLogFile: '/dev/stdout' } } } } }));
@@ -192,6 +198,7 @@ describe('end to end: least-privilege RBAC and Prometheus', { timeout: 45 * 60_0
       assert.equal(Number(restarted[0]?.value[1]), 11);
     } finally {
       assert.equal(await operator.stop(), 0);
+      rmSync(layout.dir, { recursive: true, force: true });
     }
   });
 });
