@@ -60,6 +60,15 @@ export function withPods(facts: WorkloadFacts, pods: PodsByOwner): WorkloadState
   return { ...facts, pods: pods.get(workloadKey(facts.kind, facts.namespace, facts.name)) ?? [] };
 }
 
+/** kubectl's client-side apply keeps a copy of the whole object in this annotation: never worth caching. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+function withoutLastApplied(annotations: Record<string, string> | undefined): Record<string, string> {
+  if (annotations === undefined) return {};
+  if (!Object.hasOwn(annotations, LAST_APPLIED)) return annotations;
+  return Object.fromEntries(Object.entries(annotations).filter(([key]) => key !== LAST_APPLIED));
+}
+
 export function toWorkloadFacts<T extends WorkloadObject>(spec: WorkloadKindSpec<T>, object: T): WorkloadFacts {
   const template = object.spec?.template;
   return {
@@ -67,7 +76,7 @@ export function toWorkloadFacts<T extends WorkloadObject>(spec: WorkloadKindSpec
     namespace: object.metadata?.namespace ?? '',
     name: object.metadata?.name ?? '',
     labels: object.metadata?.labels ?? {},
-    annotations: object.metadata?.annotations ?? {},
+    annotations: withoutLastApplied(object.metadata?.annotations),
     templateLabels: template?.metadata?.labels ?? {},
     templateAnnotations: template?.metadata?.annotations ?? {},
     templateContainers: [...(template?.spec?.initContainers ?? []), ...(template?.spec?.containers ?? [])].map((c) => ({ name: c.name, image: c.image })),

@@ -68,6 +68,12 @@ describe('Kubernetes objects to observed state', () => {
     assert.equal(toWorkloadFacts(statefulSetKind, { ...sts, spec: { ...sts.spec, updateStrategy: { type: 'OnDelete' } } }).update, 'onDelete');
   });
 
+  it("does not cache kubectl's last-applied copy of a workload (a whole object per workload)", () => {
+    const annotations = { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ big: 'x'.repeat(10_000) }), 'deployment.kubernetes.io/revision': '3' };
+    const facts = toWorkloadFacts(deploymentKind, { metadata: { name: 'api', annotations }, spec: { selector: {}, template: {} } });
+    assert.deepEqual(facts.annotations, { 'deployment.kubernetes.io/revision': '3' });
+  });
+
   it('reads an istiod Deployment as a revision with its version (istiod alone is revision "default")', () => {
     const istiod: V1Deployment = {
       metadata: { name: 'istiod-1-31-0', namespace: 'istio-system', labels: { app: 'istiod', 'istio.io/rev': '1-31-0' }, generation: 1 },
