@@ -295,6 +295,18 @@ async function bench(): Promise<number> {
   });
   const started = Date.now();
   await createUpgrade(kube, 'bench', spec);
+  // The V8 heap, scraped from the operator's own default metrics: how much of the RSS is live data.
+  const heap = { usedPeakMb: 0, totalPeakMb: 0 };
+  const scrape = setInterval(() => {
+    operator
+      .metrics()
+      .then((text) => {
+        const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0) / 1024 / 1024;
+        heap.usedPeakMb = Math.max(heap.usedPeakMb, value('istio_upgrade_operator_nodejs_heap_size_used_bytes'));
+        heap.totalPeakMb = Math.max(heap.totalPeakMb, value('istio_upgrade_operator_nodejs_heap_size_total_bytes'));
+      })
+      .catch(() => undefined);
+  }, 2000);
   const statusSeen: { phase: string; at: number }[] = [];
   const poll = setInterval(() => {
     getUpgrade(kube, 'bench')
@@ -306,6 +318,7 @@ async function bench(): Promise<number> {
   }, 100);
   const done = await waitForPhase(kube, 'bench', ['Succeeded', 'Failed', 'RolledBack'], 4 * 60 * 60_000);
   clearInterval(poll);
+  clearInterval(scrape);
   const wall = Date.now() - started;
   await waitFor('every bench rollout seen complete', () => Promise.resolve(watch.done(total) ? true : undefined), 120_000, 500);
   watch.stop();
@@ -343,7 +356,7 @@ async function bench(): Promise<number> {
     operator: { entry: values.entry ?? 'src/main.ts', nodeArgs },
     wallSeconds: wall / 1000,
     restWave: { operatorSeconds: span(rest) / 1000, floorSeconds: span(floor) / 1000, ratio: span(rest) / span(floor) },
-    rss: { idleMb: idleRssKb / 1024, peakMb: sampler.peakRssKb / 1024, endMb: endRssKb / 1024 },
+    rss: { idleMb: idleRssKb / 1024, peakMb: sampler.peakRssKb / 1024, endMb: endRssKb / 1024, heapUsedPeakMb: heap.usedPeakMb, heapTotalPeakMb: heap.totalPeakMb },
     cpu: { seconds: cpuSeconds, idleSeconds: idleCpu, passes, msPerPass: passes === 0 ? undefined : (cpuSeconds * 1000) / passes, passesPerWorkload: passes / total },
     writes: { byResource: Object.fromEntries([...deltas].sort((a, b) => b[1] - a[1])), operatorPerWorkload: (deploymentPatches + statusWrites) / total, deploymentPatches, statusWrites },
     actions: Object.fromEntries(actions),
