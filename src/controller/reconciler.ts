@@ -116,16 +116,8 @@ export class Reconciler {
       status = result.status;
       events = result.events;
       requeueAfterMs = result.requeueAfterMs;
-      const executeOne = async (action: Action): Promise<void> => {
-        this.ensureLeading();
-        const outcome = await execute({ clients: this.deps.clients, installer: this.deps.installer, owner: upgrade.metadata }, action);
-        metrics.actions.inc({ type: action.type, outcome });
-        if (action.type === 'restartWorkload' && outcome === 'done') metrics.workloadsRestarted.inc({ upgrade: name, kind: action.kind });
-        log.info({ action: action.type, outcome, target: describeAction(action) }, 'action');
-      };
       for (const batch of inOrderBatches(result.actions)) {
-        if (batch.length === 1 && batch[0] !== undefined) await executeOne(batch[0]);
-        else await runBounded(batch, RESTART_CONCURRENCY, executeOne);
+        await runBounded(batch, RESTART_CONCURRENCY, (action) => this.executeAction(upgrade, log, action));
       }
     } catch (error) {
       if (error instanceof NotLeaderError) throw error;
@@ -151,12 +143,16 @@ export class Reconciler {
     const actions = grantRevocations(observeInstallerGrant(this.deps.observeContext, upgrade));
     if (actions.length === 0 || this.deps.unsyncedCaches().length > 0) return;
     const log = this.deps.log.child({ upgrade: upgrade.metadata.name, phase: upgrade.status.phase ?? 'Pending' });
-    for (const action of actions) {
-      this.ensureLeading();
-      const outcome = await execute({ clients: this.deps.clients, installer: this.deps.installer, owner: upgrade.metadata }, action);
-      this.deps.metrics.actions.inc({ type: action.type, outcome });
-      log.info({ action: action.type, outcome, target: describeAction(action) }, 'action');
-    }
+    for (const action of actions) await this.executeAction(upgrade, log, action);
+  }
+
+  /** One action, as the leader, counted and logged. */
+  private async executeAction(upgrade: IstioUpgrade, log: Logger, action: Action): Promise<void> {
+    this.ensureLeading();
+    const outcome = await execute({ clients: this.deps.clients, installer: this.deps.installer, owner: upgrade.metadata }, action);
+    this.deps.metrics.actions.inc({ type: action.type, outcome });
+    if (action.type === 'restartWorkload' && outcome === 'done') this.deps.metrics.workloadsRestarted.inc({ upgrade: upgrade.metadata.name, kind: action.kind });
+    log.info({ action: action.type, outcome, target: describeAction(action) }, 'action');
   }
 
   /**
