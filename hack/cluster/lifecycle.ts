@@ -24,7 +24,8 @@ export interface Options {
 
 function versionsFingerprint(info: ClusterInfo): string {
   const v = info.versions;
-  return [v.kubernetes, v.etcd, v.kwok, v.istioOld, v.istioNew].join(' ');
+  // IUO_KCM_QPS (benchmarks) changes how the cluster runs: a cluster started with another value is recreated.
+  return [v.kubernetes, v.etcd, v.kwok, v.istioOld, v.istioNew, ...(process.env.IUO_KCM_QPS === undefined || process.env.IUO_KCM_QPS === '' ? [] : [`kcm-qps=${process.env.IUO_KCM_QPS}`])].join(' ');
 }
 
 /** The versions the running cluster was started with (see up.json), if known. */
@@ -102,7 +103,7 @@ export async function ensureClusterUp(opts: Options = {}): Promise<ClusterInfo> 
         await startAddons(info, log);
         return info;
       }
-      log('the running cluster was built from other pinned versions (hack/versions.env): recreating it');
+      log('the running cluster was built from other pinned versions (hack/versions.env) or IUO_KCM_QPS: recreating it');
     }
     if (netnsExists(info.netns) || existsSync(paths().kwokClusterDir)) {
       log('found a stale cluster: tearing it down first');
