@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { API_GROUP, API_VERSION, ISTIO_REV_LABEL, PLURAL } from '../api/constants.ts';
 import type { NamespaceState, ServiceState, WebhookConfiguration } from '../core/observed.ts';
 import type { KubeClients } from './clients.ts';
-import { Informer, type InformerEvent, type InformerHealth, type ListResult, type ManagedInformer, type Store } from './informer.ts';
+import { Informer, type InformerEvent, type InformerHealth, type ListPage, type ListResult, type ManagedInformer, type Store } from './informer.ts';
 import {
   toInstallerBindingFacts,
   toJobFacts,
@@ -49,7 +49,7 @@ export interface Caches {
 }
 
 /** The reduced list result an informer works on. */
-function asList<T extends KubernetesObject>(request: Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>): Promise<ListResult<T>> {
+function asList<T extends KubernetesObject>(request: Promise<{ items: T[]; metadata?: { resourceVersion?: string; _continue?: string } }>): Promise<ListResult<T>> {
   return request;
 }
 
@@ -62,7 +62,7 @@ export class InformerSet {
     const add = <T extends KubernetesObject, S>(
       name: string,
       path: string,
-      list: () => Promise<ListResult<T>>,
+      list: (page: ListPage) => Promise<ListResult<T>>,
       transform: (o: T) => S,
       change: (event: InformerEvent, object: S) => Change,
       labelSelector?: string,
@@ -105,19 +105,19 @@ export class InformerSet {
       upgrades: add<RawUpgrade, RawUpgrade>(
         'istioupgrades',
         `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`,
-        () => custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: PLURAL }) as Promise<ListResult<RawUpgrade>>,
+        (page) => custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: PLURAL, ...page }) as Promise<ListResult<RawUpgrade>>,
         trimUpgrade,
         (_, u) => ({ kind: 'upgrade', name: u.metadata?.name ?? '' }),
       ),
-      namespaces: add('namespaces', '/api/v1/namespaces', () => asList(core.listNamespace()), toNamespaceState, clusterScoped('namespaces')),
+      namespaces: add('namespaces', '/api/v1/namespaces', (page) => asList(core.listNamespace(page)), toNamespaceState, clusterScoped('namespaces')),
       workloads,
-      replicaSets: add('replicasets', '/apis/apps/v1/replicasets', () => asList(apps.listReplicaSetForAllNamespaces()), toReplicaSetFacts, namespaced('replicasets')),
-      pods: add('pods', '/api/v1/pods', () => asList(core.listPodForAllNamespaces()), toPodFacts, namespaced('pods')),
-      jobs: add('jobs', '/apis/batch/v1/jobs', () => asList(batch.listJobForAllNamespaces()), toJobFacts, namespaced('jobs')),
+      replicaSets: add('replicasets', '/apis/apps/v1/replicasets', (page) => asList(apps.listReplicaSetForAllNamespaces(page)), toReplicaSetFacts, namespaced('replicasets')),
+      pods: add('pods', '/api/v1/pods', (page) => asList(core.listPodForAllNamespaces(page)), toPodFacts, namespaced('pods')),
+      jobs: add('jobs', '/apis/batch/v1/jobs', (page) => asList(batch.listJobForAllNamespaces(page)), toJobFacts, namespaced('jobs')),
       services: add(
         'services',
         `/api/v1/namespaces/${istioNamespace}/services`,
-        () => asList(core.listNamespacedService({ namespace: istioNamespace, labelSelector: ISTIO_REV_LABEL })),
+        (page) => asList(core.listNamespacedService({ namespace: istioNamespace, labelSelector: ISTIO_REV_LABEL, ...page })),
         toServiceState,
         namespaced('services'),
         ISTIO_REV_LABEL,
@@ -125,7 +125,7 @@ export class InformerSet {
       mutatingWebhooks: add(
         'mutatingwebhookconfigurations',
         '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations',
-        () => asList(admission.listMutatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL })),
+        (page) => asList(admission.listMutatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL, ...page })),
         toWebhookConfiguration,
         clusterScoped('mutatingwebhookconfigurations'),
         ISTIO_REV_LABEL,
@@ -133,7 +133,7 @@ export class InformerSet {
       validatingWebhooks: add(
         'validatingwebhookconfigurations',
         '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
-        () => asList(admission.listValidatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL })),
+        (page) => asList(admission.listValidatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL, ...page })),
         toWebhookConfiguration,
         clusterScoped('validatingwebhookconfigurations'),
         ISTIO_REV_LABEL,
@@ -141,7 +141,7 @@ export class InformerSet {
       installerBindings: add(
         'clusterrolebindings',
         '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
-        () => asList(rbac.listClusterRoleBinding({ fieldSelector: `metadata.name=${installerBinding}` })),
+        (page) => asList(rbac.listClusterRoleBinding({ fieldSelector: `metadata.name=${installerBinding}`, ...page })),
         toInstallerBindingFacts,
         clusterScoped('clusterrolebindings'),
         undefined,

@@ -11,8 +11,24 @@ export type InformerEvent = 'add' | 'update' | 'delete';
 
 export interface ListResult<T> {
   readonly items: readonly T[];
-  readonly metadata?: { readonly resourceVersion?: string | undefined } | undefined;
+  readonly metadata?: ListMeta | undefined;
 }
+
+/** A list's metadata: typed clients name the token `_continue`, raw JSON (custom objects) `continue`. */
+interface ListMeta {
+  readonly resourceVersion?: string | undefined;
+  readonly _continue?: string | undefined;
+  readonly continue?: string | undefined;
+}
+
+/** One page of a paginated list, in the client's parameter names. */
+export interface ListPage {
+  readonly limit: number;
+  readonly _continue?: string;
+}
+
+/** Items per list page, as client-go's reflector: a relist never holds a whole large list in memory at once. */
+export const LIST_PAGE_SIZE = 500;
 
 export interface InformerOptions<T extends KubernetesObject, S> {
   readonly name: string;
@@ -21,7 +37,10 @@ export interface InformerOptions<T extends KubernetesObject, S> {
   readonly labelSelector?: string | undefined;
   /** e.g. metadata.name=X, which lets RBAC limit the watch to that name (resourceNames). */
   readonly fieldSelector?: string | undefined;
-  list(): Promise<ListResult<T>>;
+  /** One page of the list; the informer asks for pages until the server returns no continue token. */
+  list(page: ListPage): Promise<ListResult<T>>;
+  /** Items per page (default LIST_PAGE_SIZE). */
+  readonly pageSize?: number;
   transform(object: T): S;
   onEvent(event: InformerEvent, object: S): void;
   /** Called when a list or watch failed and is retried after `retryInMs`. */
@@ -79,6 +98,11 @@ function keyOf(object: KubernetesObject): Keyed {
   return { namespace: object.metadata?.namespace ?? '', name: object.metadata?.name ?? '', resourceVersion: object.metadata?.resourceVersion ?? '' };
 }
 
+interface Entry<S> {
+  readonly object: S;
+  readonly resourceVersion: string;
+}
+
 /** Thrown inside a watch to force a relist (410 Gone, "too old resource version"). */
 class ResourceExpired extends Error {}
 
@@ -86,7 +110,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
   private readonly options: InformerOptions<T, S>;
   private readonly watcher: Watch;
   /** namespace -> name -> entry */
-  private byNamespace = new Map<string, Map<string, { object: S; resourceVersion: string }>>();
+  private byNamespace = new Map<string, Map<string, Entry<S>>>();
   private resourceVersion: string | undefined;
   private stopped = false;
   private abort: AbortController | undefined;
@@ -173,17 +197,17 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
 
   private async relist(): Promise<void> {
     if (this.stopped) return;
-    let listed: ListResult<T>;
+    let listed: { next: Map<string, Map<string, Entry<S>>>; resourceVersion: string | undefined };
     try {
-      listed = await this.options.list();
+      listed = await this.listPages();
     } catch (error) {
       this.resolveFirst?.();
       this.retryLater(() => this.relist(), error);
       return;
     }
     if (this.isStopped()) return;
-    this.replace(listed.items);
-    this.resourceVersion = listed.metadata?.resourceVersion;
+    this.replace(listed.next);
+    this.resourceVersion = listed.resourceVersion;
     this.failures = 0;
     this.listedOnce = true;
     this.synced();
@@ -191,24 +215,48 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
     await this.watch();
   }
 
-  /** Replaces the cache with a fresh list, emitting only what changed. */
-  private replace(items: readonly T[]): void {
-    const next = new Map<string, Map<string, { object: S; resourceVersion: string }>>();
-    const events: [InformerEvent, S][] = [];
-    for (const raw of items) {
-      const key = keyOf(raw);
-      const previous = this.byNamespace.get(key.namespace)?.get(key.name);
-      let entry = previous !== undefined && previous.resourceVersion === key.resourceVersion ? previous : { object: this.options.transform(raw), resourceVersion: key.resourceVersion };
-      if (previous !== undefined && previous !== entry && isDeepStrictEqual(previous.object, entry.object)) entry = { object: previous.object, resourceVersion: key.resourceVersion };
-      const changed = previous !== undefined && previous.object !== entry.object;
-      let names = next.get(key.namespace);
-      if (names === undefined) {
-        names = new Map<string, { object: S; resourceVersion: string }>();
-        next.set(key.namespace, names);
+  /**
+   * Lists page by page, reducing each page as it arrives so that only one page of whole objects is held at a
+   * time. Every page is served from the first page's snapshot; an expired continue token fails the list, which
+   * is retried from the start.
+   */
+  private async listPages(): Promise<{ next: Map<string, Map<string, Entry<S>>>; resourceVersion: string | undefined }> {
+    const next = new Map<string, Map<string, Entry<S>>>();
+    let token: string | undefined;
+    let resourceVersion: string | undefined;
+    const limit = this.options.pageSize ?? LIST_PAGE_SIZE;
+    do {
+      const page = await this.options.list(token === undefined ? { limit } : { limit, _continue: token });
+      if (this.isStopped()) break;
+      for (const raw of page.items) {
+        const key = keyOf(raw);
+        const previous = this.byNamespace.get(key.namespace)?.get(key.name);
+        let entry = previous !== undefined && previous.resourceVersion === key.resourceVersion ? previous : { object: this.options.transform(raw), resourceVersion: key.resourceVersion };
+        // Unchanged for the planner: keep the cached object, so the relist reports no update for it.
+        if (previous !== undefined && previous !== entry && isDeepStrictEqual(previous.object, entry.object)) entry = { object: previous.object, resourceVersion: key.resourceVersion };
+        let names = next.get(key.namespace);
+        if (names === undefined) {
+          names = new Map<string, Entry<S>>();
+          next.set(key.namespace, names);
+        }
+        names.set(key.name, entry);
       }
-      names.set(key.name, entry);
-      if (previous === undefined) events.push(['add', entry.object]);
-      else if (changed) events.push(['update', entry.object]);
+      resourceVersion = page.metadata?.resourceVersion;
+      const more = page.metadata?._continue ?? page.metadata?.continue;
+      token = more === undefined || more === '' ? undefined : more;
+    } while (token !== undefined);
+    return { next, resourceVersion };
+  }
+
+  /** Replaces the cache with a fresh list, emitting only what changed. */
+  private replace(next: Map<string, Map<string, Entry<S>>>): void {
+    const events: [InformerEvent, S][] = [];
+    for (const [namespace, names] of next) {
+      for (const [name, entry] of names) {
+        const previous = this.byNamespace.get(namespace)?.get(name);
+        if (previous === undefined) events.push(['add', entry.object]);
+        else if (previous.object !== entry.object) events.push(['update', entry.object]);
+      }
     }
     for (const [namespace, names] of this.byNamespace) {
       for (const [name, entry] of names) if (next.get(namespace)?.has(name) !== true) events.push(['delete', entry.object]);
@@ -229,7 +277,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
       return;
     }
     if (names === undefined) {
-      names = new Map<string, { object: S; resourceVersion: string }>();
+      names = new Map<string, Entry<S>>();
       this.byNamespace.set(key.namespace, names);
     }
     const previous = names.get(key.name);

@@ -6,7 +6,7 @@ export const daemonSetKind: WorkloadKindSpec<V1DaemonSet> = {
   kind: 'DaemonSet',
   resource: 'daemonsets',
   path: '/apis/apps/v1/daemonsets',
-  list: (c) => c.apps.listDaemonSetForAllNamespaces(),
+  list: (c, page) => c.apps.listDaemonSetForAllNamespaces(page),
   read: (c, namespace, name) => c.apps.readNamespacedDaemonSet({ namespace, name }),
   patch: (c, namespace, name, body, options) => c.apps.patchNamespacedDaemonSet({ namespace, name, body }, options),
   rollout: (d) => ({

@@ -6,7 +6,7 @@ export const deploymentKind: WorkloadKindSpec<V1Deployment> = {
   kind: 'Deployment',
   resource: 'deployments',
   path: '/apis/apps/v1/deployments',
-  list: (c) => c.apps.listDeploymentForAllNamespaces(),
+  list: (c, page) => c.apps.listDeploymentForAllNamespaces(page),
   read: (c, namespace, name) => c.apps.readNamespacedDeployment({ namespace, name }),
   patch: (c, namespace, name, body, options) => c.apps.patchNamespacedDeployment({ namespace, name, body }, options),
   rollout: (d) => ({

@@ -7,7 +7,7 @@ export const statefulSetKind: WorkloadKindSpec<V1StatefulSet> = {
   kind: 'StatefulSet',
   resource: 'statefulsets',
   path: '/apis/apps/v1/statefulsets',
-  list: (c) => c.apps.listStatefulSetForAllNamespaces(),
+  list: (c, page) => c.apps.listStatefulSetForAllNamespaces(page),
   read: (c, namespace, name) => c.apps.readNamespacedStatefulSet({ namespace, name }),
   patch: (c, namespace, name, body, options) => c.apps.patchNamespacedStatefulSet({ namespace, name, body }, options),
   rollout: (s) => ({

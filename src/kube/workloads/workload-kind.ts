@@ -7,7 +7,7 @@ import type { PodState, RolloutState, UpdateMode, WorkloadKind, WorkloadState } 
 import { TransientError } from '../../core/errors.ts';
 import { classifyApiError } from '../api-errors.ts';
 import type { KubeClients } from '../clients.ts';
-import { Informer, type InformerEvent, type ManagedInformer } from '../informer.ts';
+import { Informer, type InformerEvent, type ListPage, type ManagedInformer } from '../informer.ts';
 
 interface WorkloadObject extends KubernetesObject {
   spec?: { template: V1PodTemplateSpec };
@@ -20,7 +20,8 @@ export interface WorkloadKindSpec<T extends WorkloadObject> {
   readonly resource: string;
   /** Cluster-wide watch path. */
   readonly path: string;
-  list(clients: KubeClients): Promise<KubernetesListObject<T>>;
+  /** One page of the cluster-wide list (all of it when no page is given). */
+  list(clients: KubeClients, page?: ListPage): Promise<KubernetesListObject<T>>;
   read(clients: KubeClients, namespace: string, name: string): Promise<T>;
   patch(clients: KubeClients, namespace: string, name: string, body: object, options: ReturnType<typeof setHeaderOptions>): Promise<T>;
   rollout(object: T): RolloutState;
@@ -94,7 +95,7 @@ export function defineWorkloadKind<T extends WorkloadObject>(spec: WorkloadKindS
       const informer = new Informer<T, WorkloadFacts>(clients.config, {
         name: spec.resource,
         path: spec.path,
-        list: () => spec.list(clients),
+        list: (page) => spec.list(clients, page),
         transform: (o) => toWorkloadFacts(spec, o),
         onEvent,
         onFailure,

@@ -58,3 +58,47 @@ describe('API clients: request timeouts', () => {
     });
   }
 });
+
+describe('API clients: connections are reused', () => {
+  let server: Server;
+  let connections = 0;
+  let requests = 0;
+  let config: KubeConfig;
+
+  before(async () => {
+    server = createServer((_req, res) => {
+      requests += 1;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'NamespaceList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] }));
+    });
+    server.on('connection', () => {
+      connections += 1;
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    config = new KubeConfig();
+    config.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+  });
+
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it('ten requests of one client set, one after the other, reuse kept-alive connections', async () => {
+    const clients = makeClients(config, { requestMs: 5_000, leaseMs: 5_000 }, 'iuo-test');
+    for (let i = 0; i < 5; i++) {
+      await clients.core.listNamespace();
+      await clients.apps.listDeploymentForAllNamespaces();
+    }
+    assert.equal(requests, 10);
+    // client-node alone opens a new connection (a new pool) per request: 10 here. One shared pool may still
+    // spread sequential requests over two connections (undici's Pool picks a client per request).
+    assert.ok(connections <= 2, `${connections} connections for ${requests} requests`);
+  });
+});
