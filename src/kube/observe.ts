@@ -9,8 +9,9 @@ import { DEFAULT_INSTALLER_IMAGES } from '../core/installer-images.ts';
 import { soakRequests } from '../core/soak.ts';
 import type { Caches } from './caches.ts';
 import { readSoak } from './metrics/index.ts';
-import { jobOutcome, toPodState, toRevisionState, workloadOwnerKey, type JobFacts } from './to-observed.ts';
-import { WORKLOADS, withPods } from './workloads/index.ts';
+import { jobOutcome, toRevisionState, type JobFacts } from './to-observed.ts';
+import { WORKLOADS } from './workloads/index.ts';
+import { ownerKeyOf, podStateOf, withPodsRemembered } from './remembered-joins.ts';
 
 export interface ObserveContext {
   readonly caches: Caches;
@@ -51,8 +52,8 @@ function workloadsAndPods(ctx: ObserveContext): { workloads: WorkloadState[]; ot
   const podsByOwner = new Map<string, PodState[]>();
   const otherPods: PodState[] = [];
   for (const facts of caches.pods.list()) {
-    const pod = toPodState(facts, job);
-    const owner = workloadOwnerKey(facts, replicaSet, isWorkloadKind);
+    const pod = podStateOf(facts, job);
+    const owner = ownerKeyOf(facts, replicaSet, isWorkloadKind);
     if (owner === undefined) otherPods.push(pod);
     else {
       const list = podsByOwner.get(owner);
@@ -60,7 +61,7 @@ function workloadsAndPods(ctx: ObserveContext): { workloads: WorkloadState[]; ot
       else list.push(pod);
     }
   }
-  return { workloads: caches.workloads.flatMap((source) => source.facts().map((w) => withPods(w, podsByOwner))), otherPods };
+  return { workloads: caches.workloads.flatMap((source) => source.facts().map((w) => withPodsRemembered(w, podsByOwner))), otherPods };
 }
 
 function installerJobs(ctx: ObserveContext, upgrade: IstioUpgrade): ObservedState['jobs'] {

@@ -11,4 +11,4 @@ export const WORKLOADS: Readonly<Record<WorkloadKind, WorkloadAdapter>> = {
   DaemonSet: daemonSets,
 };
 
-export { withPods, workloadKey, type PodsByOwner, type WorkloadAdapter, type WorkloadFacts, type WorkloadSource } from './workload-kind.ts';
+export { workloadKey, type PodsByOwner, type WorkloadAdapter, type WorkloadFacts, type WorkloadSource } from './workload-kind.ts';

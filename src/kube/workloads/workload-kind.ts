@@ -57,10 +57,6 @@ export function workloadKey(kind: WorkloadKind, namespace: string, name: string)
   return `${kind}/${namespace}/${name}`;
 }
 
-export function withPods(facts: WorkloadFacts, pods: PodsByOwner): WorkloadState {
-  return { ...facts, pods: pods.get(workloadKey(facts.kind, facts.namespace, facts.name)) ?? [] };
-}
-
 /** kubectl's client-side apply keeps a copy of the whole object in this annotation: never worth caching. */
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
