@@ -218,12 +218,34 @@ describe('the status write', () => {
     assert.deepEqual(c.trace(), []);
   });
 
-  it('replaces the whole status with one JSON patch, and returns the new resourceVersion', async () => {
+  it('sends only the changed fields in one JSON patch, and returns the new resourceVersion', async () => {
     const c = new RecordingClients().on('custom.patchClusterCustomObjectStatus', () => ({ metadata: { resourceVersion: '77' } }));
-    assert.equal(await writeStatus(c.clients.custom, 'up', { phase: 'Pending' }, { phase: 'Prechecking' }), '77');
+    const waves = [{ name: 'rest', state: 'InProgress' as const, namespaces: ['a', 'b'] }];
+    assert.equal(await writeStatus(c.clients.custom, 'up', { phase: 'RollingOut', waves, upgraded: '1/2', currentWave: 'rest' }, { phase: 'RollingOut', waves, upgraded: '2/2' }), '77');
     assert.deepEqual(c.trace(), ['custom.patchClusterCustomObjectStatus up']);
     assert.equal(c.calls[0]?.contentType, 'application/json-patch+json');
-    assert.deepEqual(c.calls[0]?.args.body, [{ op: 'add', path: '/status', value: { phase: 'Prechecking' } }]);
+    assert.deepEqual(c.calls[0]?.args.body, [
+      { op: 'add', path: '/status/upgraded', value: '2/2' },
+      { op: 'remove', path: '/status/currentWave' },
+    ]);
+  });
+
+  it('replaces the whole status when there was none', async () => {
+    const c = new RecordingClients().on('custom.patchClusterCustomObjectStatus', () => ({ metadata: { resourceVersion: '77' } }));
+    await writeStatus(c.clients.custom, 'up', {}, { phase: 'Pending' });
+    assert.deepEqual(c.calls[0]?.args.body, [{ op: 'add', path: '/status', value: { phase: 'Pending' } }]);
+  });
+
+  it('a field patch that does not apply (422) is retried once as the whole status', async () => {
+    const c = new RecordingClients().on('custom.patchClusterCustomObjectStatus', (_args, n) => {
+      if (n === 1) throw apiError(422);
+      return { metadata: { resourceVersion: '79' } };
+    });
+    assert.equal(await writeStatus(c.clients.custom, 'up', { phase: 'Pending', currentWave: 'x' }, { phase: 'Prechecking' }), '79');
+    assert.deepEqual(c.calls.map((x) => x.args.body), [
+      [{ op: 'add', path: '/status/phase', value: 'Prechecking' }, { op: 'remove', path: '/status/currentWave' }],
+      [{ op: 'add', path: '/status', value: { phase: 'Prechecking' } }],
+    ]);
   });
 
   it('a 409 re-reads the object and retries once; a second 409 backs off', async () => {
@@ -313,10 +335,10 @@ describe('one reconcile pass: one status write on every path', () => {
     const result = await reconciler(c, { withMesh: true, storedSpec: { version: '1.31.0', uninstall: { gracePeriod: '10000h' } }, storedStatus: { phase: 'RollingOut' } }).reconcile('up');
     assert.equal(result.requeueAfterMs, undefined);
     assert.deepEqual(c.trace(), ['core.createNamespacedEvent default/', 'custom.patchClusterCustomObjectStatus up']);
-    const body = c.calls.find((x) => x.method === 'patchClusterCustomObjectStatus')?.args.body as { value: { phase: string; conditions: { type: string; reason: string; status: string; message: string }[] } }[];
-    const status = body[0]?.value;
-    assert.equal(status?.phase, 'RollingOut');
-    const stalled = status.conditions.find((x) => x.type === 'Stalled');
+    const body = c.calls.find((x) => x.method === 'patchClusterCustomObjectStatus')?.args.body as { path: string; value?: unknown }[];
+    assert.ok(!body.some((op) => op.path === '/status/phase' || op.path === '/status'), `the phase is kept: ${JSON.stringify(body)}`);
+    const conditions = body.find((op) => op.path === '/status/conditions')?.value as { type: string; reason: string; status: string; message: string }[];
+    const stalled = conditions.find((x) => x.type === 'Stalled');
     assert.equal(stalled?.reason, 'InvalidSpec');
     assert.match(stalled.message, /uninstall\.gracePeriod: must be at most 720h/);
   });
