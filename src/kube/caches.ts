@@ -46,6 +46,15 @@ export interface Caches {
   readonly validatingWebhooks: Store<WebhookConfiguration>;
   /** The installer's ClusterRoleBinding (one name), present only while an installer Job runs. */
   readonly installerBindings: Store<InstallerBindingFacts>;
+  /** Which namespaces' namespaced objects changed (live caches only): lets a pass reuse what it derived. */
+  readonly namespaceChanges?: NamespaceChanges;
+}
+
+/** A counter per namespace, moved on every change of a namespaced object the caches keep. */
+export interface NamespaceChanges {
+  version(namespace: string): number;
+  /** Every namespace that has held a namespaced object since the caches started, in name order. */
+  namespaces(): readonly string[];
 }
 
 /** The reduced list result an informer works on. */
@@ -57,8 +66,19 @@ export class InformerSet {
   readonly caches: Caches;
   private readonly informers: ManagedInformer[] = [];
 
-  constructor(clients: KubeClients, istioNamespace: string, installerBinding: string, log: Logger, onChange: (change: Change) => void) {
+  constructor(clients: KubeClients, istioNamespace: string, installerBinding: string, log: Logger, notify: (change: Change) => void) {
     const { config, core, apps, batch, admission, custom, rbac } = clients;
+    // Counted before anyone is told, so that a pass woken by a change sees the namespace as changed.
+    const versions = new Map<string, number>();
+    let sortedNamespaces: string[] | undefined;
+    const onChange = (change: Change): void => {
+      if (change.kind === 'namespaced') {
+        const version = versions.get(change.namespace);
+        if (version === undefined) sortedNamespaces = undefined;
+        versions.set(change.namespace, (version ?? 0) + 1);
+      }
+      notify(change);
+    };
     const add = <T extends KubernetesObject, S>(
       name: string,
       path: string,
@@ -147,6 +167,10 @@ export class InformerSet {
         undefined,
         `metadata.name=${installerBinding}`,
       ),
+      namespaceChanges: {
+        version: (namespace) => versions.get(namespace) ?? 0,
+        namespaces: () => (sortedNamespaces ??= [...versions.keys()].sort()),
+      },
     };
   }
 

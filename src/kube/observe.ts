@@ -45,13 +45,18 @@ function revisions(workloads: readonly WorkloadState[], istioNamespace: string):
     });
 }
 
-function workloadsAndPods(ctx: ObserveContext): { workloads: WorkloadState[]; otherPods: PodState[] } {
-  const { caches } = ctx;
-  const job = (namespace: string, name: string): JobFacts | undefined => caches.jobs.get(name, namespace);
-  const replicaSet = (namespace: string, name: string) => caches.replicaSets.get(name, namespace);
+interface Joined {
+  readonly workloads: readonly WorkloadState[];
+  readonly otherPods: readonly PodState[];
+}
+
+/** One namespace's workloads joined with their pods, and its pods that belong to no workload. */
+function joinNamespace(caches: Caches, namespace: string): Joined {
+  const job = (ns: string, name: string): JobFacts | undefined => caches.jobs.get(name, ns);
+  const replicaSet = (ns: string, name: string) => caches.replicaSets.get(name, ns);
   const podsByOwner = new Map<string, PodState[]>();
   const otherPods: PodState[] = [];
-  for (const facts of caches.pods.list()) {
+  for (const facts of caches.pods.list(namespace)) {
     const pod = podStateOf(facts, job);
     const owner = ownerKeyOf(facts, replicaSet, isWorkloadKind);
     if (owner === undefined) otherPods.push(pod);
@@ -61,7 +66,44 @@ function workloadsAndPods(ctx: ObserveContext): { workloads: WorkloadState[]; ot
       else list.push(pod);
     }
   }
-  return { workloads: caches.workloads.flatMap((source) => source.facts().map((w) => withPodsRemembered(w, podsByOwner))), otherPods };
+  return { workloads: caches.workloads.flatMap((source) => source.facts(namespace).map((w) => withPodsRemembered(w, podsByOwner))), otherPods };
+}
+
+/** Per namespace, the join of the namespace's last version (caches with change tracking only). */
+const joinedByCaches = new WeakMap<Caches, Map<string, Joined & { readonly version: number }>>();
+
+/**
+ * Every workload with its pods, and the pods of no workload, namespace by namespace in name order. With change
+ * tracking, a namespace in which nothing changed since the last pass is not joined again: a pass then costs
+ * what changed, not the size of the mesh.
+ */
+export function workloadsAndPods(ctx: Pick<ObserveContext, 'caches'>): { workloads: WorkloadState[]; otherPods: PodState[] } {
+  const { caches } = ctx;
+  const changes = caches.namespaceChanges;
+  const namespaces = changes?.namespaces() ?? [...new Set([...caches.pods.list().map((p) => p.namespace), ...caches.workloads.flatMap((s) => s.facts().map((w) => w.namespace))])].sort();
+  let remembered = changes === undefined ? undefined : joinedByCaches.get(caches);
+  if (changes !== undefined && remembered === undefined) {
+    remembered = new Map();
+    joinedByCaches.set(caches, remembered);
+  }
+  const workloads: WorkloadState[] = [];
+  const otherPods: PodState[] = [];
+  for (const namespace of namespaces) {
+    let joined: Joined;
+    if (changes === undefined || remembered === undefined) joined = joinNamespace(caches, namespace);
+    else {
+      const version = changes.version(namespace);
+      const previous = remembered.get(namespace);
+      if (previous !== undefined && previous.version === version) joined = previous;
+      else {
+        joined = joinNamespace(caches, namespace);
+        remembered.set(namespace, { ...joined, version });
+      }
+    }
+    for (const w of joined.workloads) workloads.push(w);
+    for (const p of joined.otherPods) otherPods.push(p);
+  }
+  return { workloads, otherPods };
 }
 
 function installerJobs(ctx: ObserveContext, upgrade: IstioUpgrade): ObservedState['jobs'] {
