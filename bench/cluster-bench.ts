@@ -259,6 +259,21 @@ async function operatorMetric(operator: OperatorProcess, name: string): Promise<
   return out;
 }
 
+/** Pass-duration quantiles (upper bucket bounds, ms) from the operator's reconcile histogram, all results. */
+function passQuantiles(buckets: Map<string, number>): { n: number; p50: number | undefined; p90: number | undefined; p99: number | undefined } {
+  const byBound = new Map<number, number>();
+  for (const [series, count] of buckets) {
+    const le = /le="([^"]+)"/.exec(series)?.[1];
+    if (le === undefined) continue;
+    const bound = le === '+Inf' ? Infinity : Number(le) * 1000;
+    byBound.set(bound, (byBound.get(bound) ?? 0) + count);
+  }
+  const bounds = [...byBound.keys()].sort((a, b) => a - b);
+  const n = byBound.get(Infinity) ?? 0;
+  const at = (q: number): number | undefined => bounds.find((b) => (byBound.get(b) ?? 0) >= q * n);
+  return { n, p50: at(0.5), p90: at(0.9), p99: at(0.99) };
+}
+
 async function bench(): Promise<number> {
   const kube = await connect();
   const total = NAMESPACES * PER_NS;
@@ -325,6 +340,7 @@ async function bench(): Promise<number> {
   const after = await apiserverRequests(kube);
   const reconciles = await operatorMetric(operator, 'istio_upgrade_reconcile_total');
   const actions = await operatorMetric(operator, 'istio_upgrade_actions_total');
+  const passDurationMs = passQuantiles(await operatorMetric(operator, 'istio_upgrade_reconcile_duration_seconds_bucket'));
   sampler.stop();
   const endRssKb = sampler.lastRssKb;
   const cpuSeconds = sampler.cpuSeconds;
@@ -358,6 +374,8 @@ async function bench(): Promise<number> {
     restWave: { operatorSeconds: span(rest) / 1000, floorSeconds: span(floor) / 1000, ratio: span(rest) / span(floor) },
     rss: { idleMb: idleRssKb / 1024, peakMb: sampler.peakRssKb / 1024, endMb: endRssKb / 1024, heapUsedPeakMb: heap.usedPeakMb, heapTotalPeakMb: heap.totalPeakMb },
     cpu: { seconds: cpuSeconds, idleSeconds: idleCpu, passes, msPerPass: passes === 0 ? undefined : (cpuSeconds * 1000) / passes, passesPerWorkload: passes / total },
+    // Wall time of a pass (actions and writes included), as bucket upper bounds.
+    passDurationMs,
     writes: { byResource: Object.fromEntries([...deltas].sort((a, b) => b[1] - a[1])), operatorPerWorkload: (deploymentPatches + statusWrites) / total, deploymentPatches, statusWrites },
     actions: Object.fromEntries(actions),
     refillMs: { operator: summary(refillLatencies(rest, CONCURRENCY)), floor: summary(refillLatencies(floor, CONCURRENCY)), operatorSamples: refillLatencies(rest, CONCURRENCY) },
@@ -368,7 +386,7 @@ async function bench(): Promise<number> {
   mkdirSync(dir, { recursive: true });
   const file = new URL(`cluster-${NAMESPACES}x${PER_NS}-c${CONCURRENCY}${values.label === '' ? '' : `-${values.label}`}.json`, dir);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  log(`rest wave ${result.restWave.operatorSeconds.toFixed(1)} s vs floor ${result.restWave.floorSeconds.toFixed(1)} s (x${result.restWave.ratio.toFixed(3)}); RSS idle ${result.rss.idleMb.toFixed(0)} MB peak ${result.rss.peakMb.toFixed(0)} MB; CPU ${cpuSeconds.toFixed(1)} s, ${passes} passes, ${(result.cpu.msPerPass ?? 0).toFixed(1)} ms/pass; writes/workload ${result.writes.operatorPerWorkload.toFixed(2)}; refill p50/p99 ${result.refillMs.operator.median ?? '-'}/${result.refillMs.operator.p99 ?? '-'} ms`);
+  log(`rest wave ${result.restWave.operatorSeconds.toFixed(1)} s vs floor ${result.restWave.floorSeconds.toFixed(1)} s (x${result.restWave.ratio.toFixed(3)}); RSS idle ${result.rss.idleMb.toFixed(0)} MB peak ${result.rss.peakMb.toFixed(0)} MB; CPU ${cpuSeconds.toFixed(1)} s, ${passes} passes, ${(result.cpu.msPerPass ?? 0).toFixed(1)} ms/pass (wall p50/p99 <= ${passDurationMs.p50 ?? '-'}/${passDurationMs.p99 ?? '-'} ms); writes/workload ${result.writes.operatorPerWorkload.toFixed(2)}; refill p50/p99 ${result.refillMs.operator.median ?? '-'}/${result.refillMs.operator.p99 ?? '-'} ms`);
   log(`written ${fileURLToPath(file)}`);
   await cleanBenchNamespaces(kube);
   return 0;

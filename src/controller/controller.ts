@@ -86,12 +86,15 @@ export class Controller {
       metrics.queueDepth.set(queue.length());
       const key = await queue.get();
       if (key === undefined) return;
+      const stopTimer = metrics.reconcileDuration.startTimer();
       try {
         const result = await reconciler.reconcile(key);
+        stopTimer({ result: 'ok' });
         queue.forget(key);
         metrics.reconciles.inc({ result: 'ok' });
         if (result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
       } catch (error) {
+        stopTimer({ result: 'error' });
         metrics.reconciles.inc({ result: 'error' });
         const decision = requeueFor(error);
         metrics.reconcileErrors.inc({ class: decision.kind === 'none' ? 'stalled' : decision.kind === 'after' ? 'waiting' : 'transient' });

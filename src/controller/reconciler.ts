@@ -5,6 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { IstioUpgrade, IstioUpgradeStatus, Phase } from '../api/schema.ts';
 import type { Action, UpgradeEvent } from '../core/actions.ts';
+import type { WorkloadKind } from '../core/observed.ts';
 import { StalledError, WaitingError } from '../core/errors.ts';
 import { foldError } from '../core/fold-error.ts';
 import { grantRevocations, isTerminal, plan } from '../core/plan.ts';
@@ -62,6 +63,9 @@ export class Reconciler {
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
   }
+
+  private readonly cachedResourceVersion = (kind: WorkloadKind, namespace: string, name: string): string | undefined =>
+    this.deps.caches.workloads.find((source) => source.kind === kind)?.resourceVersion?.(namespace, name);
 
   private ensureLeading(): void {
     if (this.deps.stillLeading !== undefined && !this.deps.stillLeading()) throw new NotLeaderError('lost the leader lease during the pass; stopping without writing');
@@ -149,7 +153,7 @@ export class Reconciler {
   /** One action, as the leader, counted and logged. */
   private async executeAction(upgrade: IstioUpgrade, log: Logger, action: Action): Promise<void> {
     this.ensureLeading();
-    const outcome = await execute({ clients: this.deps.clients, installer: this.deps.installer, owner: upgrade.metadata }, action);
+    const outcome = await execute({ clients: this.deps.clients, installer: this.deps.installer, owner: upgrade.metadata, cachedResourceVersion: this.cachedResourceVersion }, action);
     this.deps.metrics.actions.inc({ type: action.type, outcome });
     if (action.type === 'restartWorkload' && outcome === 'done') this.deps.metrics.workloadsRestarted.inc({ upgrade: upgrade.metadata.name, kind: action.kind });
     log.info({ action: action.type, outcome, target: describeAction(action) }, 'action');

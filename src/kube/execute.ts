@@ -6,6 +6,7 @@ import { GRANTED_FOR_ANNOTATION } from '../api/constants.ts';
 import type { Action, ApplyTagWebhook, DeactivateInjector, EvictPod, LabelNamespace, RevokeInstallerAccess, RunInstallerJob } from '../core/actions.ts';
 import { TransientError } from '../core/errors.ts';
 import { NEVER_MATCH, isInjectorEntry } from '../core/injection.ts';
+import type { WorkloadKind } from '../core/observed.ts';
 import { bodyMessage, classifyApiError, isAlreadyExists, isNotFound, statusCodeOf } from './api-errors.ts';
 import type { KubeClients } from './clients.ts';
 import { installerBinding, installerJobSpec, overlayConfigMap, type InstallerSettings, type JobOwner } from './installer/job-spec.ts';
@@ -19,6 +20,8 @@ export interface ExecuteContext {
   readonly clients: KubeClients;
   readonly installer: InstallerSettings;
   readonly owner: JobOwner;
+  /** The resourceVersion the caches hold of a workload: a restart then needs no read first. */
+  readonly cachedResourceVersion?: (kind: WorkloadKind, namespace: string, name: string) => string | undefined;
 }
 
 /** done: carried out; skipped: already so; refused: the cluster said "not now" (a PodDisruptionBudget). */
@@ -195,7 +198,7 @@ export async function execute(ctx: ExecuteContext, action: Action): Promise<Exec
     case 'deactivateInjector':
       return deactivateInjector(ctx, action);
     case 'restartWorkload':
-      return WORKLOADS[action.kind].restart(ctx.clients, action.namespace, action.name, action.stamp, action.restartedAt);
+      return WORKLOADS[action.kind].restart(ctx.clients, action.namespace, action.name, action.stamp, action.restartedAt, ctx.cachedResourceVersion?.(action.kind, action.namespace, action.name));
     case 'evictPod':
       return evictPod(ctx, action);
     case 'labelNamespace':

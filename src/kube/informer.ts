@@ -145,6 +145,11 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
     return this.byNamespace.get(namespace)?.get(name)?.object;
   }
 
+  /** The resourceVersion of the object as last seen (updates that changed nothing kept included). */
+  resourceVersionOf(name: string, namespace = ''): string | undefined {
+    return this.byNamespace.get(namespace)?.get(name)?.resourceVersion;
+  }
+
   list(namespace?: string): readonly S[] {
     if (namespace !== undefined) return [...(this.byNamespace.get(namespace)?.values() ?? [])].map((e) => e.object);
     const out: S[] = [];

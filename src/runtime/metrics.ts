@@ -18,6 +18,13 @@ export class OperatorMetrics {
   readonly soakCheck = new Gauge({ name: 'istio_upgrade_soak_check_value', help: 'Last value of each soak check.', labelNames: ['upgrade', 'check'], registers: [this.registry] });
   readonly actions = new Counter({ name: 'istio_upgrade_actions_total', help: 'Actions executed, by type and outcome (done, skipped, error).', labelNames: ['type', 'outcome'], registers: [this.registry] });
   readonly reconciles = new Counter({ name: 'istio_upgrade_reconcile_total', help: 'Reconcile passes by result (ok, error).', labelNames: ['result'], registers: [this.registry] });
+  readonly reconcileDuration = new Histogram({
+    name: 'istio_upgrade_reconcile_duration_seconds',
+    help: 'Duration of a reconcile pass (observe, plan, actions, Events, status write), by result.',
+    labelNames: ['result'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
   readonly reconcileErrors = new Counter({ name: 'istio_upgrade_reconcile_errors_total', help: 'Failed reconcile passes by error class (stalled, waiting, transient).', labelNames: ['class'], registers: [this.registry] });
   readonly queueDepth = new Gauge({ name: 'istio_upgrade_queue_depth', help: 'Keys waiting in the work queue.', registers: [this.registry] });
   readonly leader = new Gauge({ name: 'istio_upgrade_leader', help: '1 when this replica holds the leader lease.', registers: [this.registry] });

@@ -5,7 +5,7 @@ import { PatchStrategy, setHeaderOptions, type KubernetesListObject, type Kubern
 import { RESTARTED_AT_ANNOTATION, RESTARTED_FOR_ANNOTATION } from '../../api/constants.ts';
 import type { PodState, RolloutState, UpdateMode, WorkloadKind, WorkloadState } from '../../core/observed.ts';
 import { TransientError } from '../../core/errors.ts';
-import { classifyApiError } from '../api-errors.ts';
+import { classifyApiError, statusCodeOf } from '../api-errors.ts';
 import type { KubeClients } from '../clients.ts';
 import { Informer, type InformerEvent, type ListPage, type ManagedInformer } from '../informer.ts';
 
@@ -40,6 +40,8 @@ export interface WorkloadSource {
   /** The informer behind the source, when it is one (started and stopped with the others). */
   readonly informer: ManagedInformer | undefined;
   facts(namespace?: string): readonly WorkloadFacts[];
+  /** The resourceVersion last seen of one workload (live informers only). */
+  resourceVersion?(namespace: string, name: string): string | undefined;
 }
 
 export interface WorkloadAdapter {
@@ -49,8 +51,11 @@ export interface WorkloadAdapter {
   watch(clients: KubeClients, onEvent: (event: InformerEvent, workload: WorkloadFacts) => void, onFailure: (error: unknown, retryInMs: number) => void): WorkloadSource;
   /** One list, for commands that look once. */
   snapshot(clients: KubeClients): Promise<WorkloadSource>;
-  /** `kubectl rollout restart`, conditional on the resourceVersion read, and skipped when already stamped. */
-  restart(clients: KubeClients, namespace: string, name: string, stamp: string, restartedAt: string): Promise<'done' | 'skipped'>;
+  /**
+   * `kubectl rollout restart`, conditional on a resourceVersion, and skipped when already stamped. With the
+   * resourceVersion the planner's cache holds, one PATCH; when that is stale (409), or without it, read first.
+   */
+  restart(clients: KubeClients, namespace: string, name: string, stamp: string, restartedAt: string, cachedResourceVersion?: string): Promise<'done' | 'skipped'>;
 }
 
 export function workloadKey(kind: WorkloadKind, namespace: string, name: string): string {
@@ -96,14 +101,32 @@ export function defineWorkloadKind<T extends WorkloadObject>(spec: WorkloadKindS
         onEvent,
         onFailure,
       });
-      return { kind: spec.kind, informer, facts: (namespace) => informer.list(namespace) };
+      return { kind: spec.kind, informer, facts: (namespace) => informer.list(namespace), resourceVersion: (namespace, name) => informer.resourceVersionOf(name, namespace) };
     },
     async snapshot(clients) {
       const facts = (await spec.list(clients)).items.map((o) => toWorkloadFacts(spec, o));
       return { kind: spec.kind, informer: undefined, facts: (namespace) => (namespace === undefined ? facts : facts.filter((f) => f.namespace === namespace)) };
     },
-    async restart(clients, namespace, name, stamp, restartedAt) {
+    async restart(clients, namespace, name, stamp, restartedAt, cachedResourceVersion) {
       const what = `${spec.resource} ${namespace}/${name}`;
+      // The resourceVersion makes the patch conditional: if the workload changed since it was seen (a stamp
+      // already there included), the API server answers 409 and it is read again.
+      const patch = (resourceVersion: string) =>
+        spec.patch(
+          clients,
+          namespace,
+          name,
+          { metadata: { resourceVersion }, spec: { template: { metadata: { annotations: { [RESTARTED_FOR_ANNOTATION]: stamp, [RESTARTED_AT_ANNOTATION]: restartedAt } } } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+      if (cachedResourceVersion !== undefined) {
+        try {
+          await patch(cachedResourceVersion);
+          return 'done';
+        } catch (error) {
+          if (statusCodeOf(error) !== 409) throw classifyApiError(error, `patch ${what}`);
+        }
+      }
       let current: T;
       try {
         current = await spec.read(clients, namespace, name);
@@ -113,14 +136,8 @@ export function defineWorkloadKind<T extends WorkloadObject>(spec: WorkloadKindS
       if (current.spec?.template.metadata?.annotations?.[RESTARTED_FOR_ANNOTATION] === stamp) return 'skipped';
       const resourceVersion = current.metadata?.resourceVersion;
       if (resourceVersion === undefined) throw new TransientError(`${what} has no resourceVersion`);
-      // The resourceVersion makes the patch conditional: if someone changed the workload since we read it,
-      // the API server answers 409 and the next pass decides again.
-      const body = {
-        metadata: { resourceVersion },
-        spec: { template: { metadata: { annotations: { [RESTARTED_FOR_ANNOTATION]: stamp, [RESTARTED_AT_ANNOTATION]: restartedAt } } } },
-      };
       try {
-        await spec.patch(clients, namespace, name, body, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+        await patch(resourceVersion);
       } catch (error) {
         throw classifyApiError(error, `patch ${what}`);
       }

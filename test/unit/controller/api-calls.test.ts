@@ -23,12 +23,12 @@ const owner = { name: 'up', uid: 'uid-1' };
 const MERGE = 'application/merge-patch+json';
 const APPLY = 'application/apply-patch+yaml';
 
-async function run(action: Action, setup: (c: RecordingClients) => void = () => undefined): Promise<{ outcome: ExecutionOutcome | Error; trace: string[]; clients: RecordingClients }> {
+async function run(action: Action, setup: (c: RecordingClients) => void = () => undefined, cachedResourceVersion?: string): Promise<{ outcome: ExecutionOutcome | Error; trace: string[]; clients: RecordingClients }> {
   const clients = new RecordingClients();
   setup(clients);
   let outcome: ExecutionOutcome | Error;
   try {
-    outcome = await execute({ clients: clients.clients, installer, owner }, action);
+    outcome = await execute({ clients: clients.clients, installer, owner, ...(cachedResourceVersion === undefined ? {} : { cachedResourceVersion: () => cachedResourceVersion }) }, action);
   } catch (error) {
     outcome = error instanceof Error ? error : new Error(String(error));
   }
@@ -45,6 +45,54 @@ describe('actions: the API calls each makes, idempotently', () => {
     const patch = clients.calls[1];
     assert.equal(patch?.contentType, MERGE);
     assert.deepEqual(patch.args.body, { metadata: { resourceVersion: '42' }, spec: { template: { metadata: { annotations: { 'istioupgrade.dev/restarted-for': 'uid-1/1-31-0', 'kubectl.kubernetes.io/restartedAt': '2026-11-30T10:00:00Z' } } } } });
+  });
+
+  it('restart with the resourceVersion the cache holds: one patch conditional on it, no read', async () => {
+    const { outcome, trace, clients } = await run(restart, undefined, '40');
+    assert.equal(outcome, 'done');
+    assert.deepEqual(trace, ['apps.patchNamespacedDeployment bar/api']);
+    assert.deepEqual(clients.calls[0]?.args.body, { metadata: { resourceVersion: '40' }, spec: { template: { metadata: { annotations: { 'istioupgrade.dev/restarted-for': 'uid-1/1-31-0', 'kubectl.kubernetes.io/restartedAt': '2026-11-30T10:00:00Z' } } } } });
+  });
+
+  it('restart with a stale cached resourceVersion (409): read, and skipped when the stamp is already there', async () => {
+    const { outcome, trace } = await run(
+      restart,
+      (c) =>
+        c.on('apps.patchNamespacedDeployment', () => {
+          throw apiError(409);
+        }).on('apps.readNamespacedDeployment', () => ({ metadata: { resourceVersion: '42' }, spec: { template: { metadata: { annotations: { 'istioupgrade.dev/restarted-for': 'uid-1/1-31-0' } } } } })),
+      '40',
+    );
+    assert.equal(outcome, 'skipped');
+    assert.deepEqual(trace, ['apps.patchNamespacedDeployment bar/api', 'apps.readNamespacedDeployment bar/api']);
+  });
+
+  it('restart with a stale cached resourceVersion (409), not yet stamped: read, then patch on the version read', async () => {
+    const { outcome, trace, clients } = await run(
+      restart,
+      (c) =>
+        c.on('apps.patchNamespacedDeployment', (_args, n) => {
+          if (n === 1) throw apiError(409);
+          return {};
+        }).on('apps.readNamespacedDeployment', () => ({ metadata: { resourceVersion: '42' }, spec: { template: {} } })),
+      '40',
+    );
+    assert.equal(outcome, 'done');
+    assert.deepEqual(trace, ['apps.patchNamespacedDeployment bar/api', 'apps.readNamespacedDeployment bar/api', 'apps.patchNamespacedDeployment bar/api']);
+    assert.deepEqual((clients.calls[2]?.args.body as { metadata: unknown }).metadata, { resourceVersion: '42' });
+  });
+
+  it('restart with a cached resourceVersion answered 403: Stalled at once, no read', async () => {
+    const { outcome, trace } = await run(
+      restart,
+      (c) =>
+        c.on('apps.patchNamespacedDeployment', () => {
+          throw apiError(403);
+        }),
+      '40',
+    );
+    assert.ok(outcome instanceof StalledError);
+    assert.deepEqual(trace, ['apps.patchNamespacedDeployment bar/api']);
   });
 
   it('restart of a workload already stamped: only the read', async () => {
