@@ -7,7 +7,7 @@ import { defaultTagPreparation, injectionView, type DefaultTagPreparation } from
 import type { ObservedState, PodState, WebhookConfiguration, WorkloadState } from './observed.ts';
 import type { Reason } from './reasons.ts';
 import { classifyOtherPod, namespaceMap, type PodScope, type ScopeContext, type WorkloadScope } from './scope.ts';
-import { classifyWorkloadRemembered } from './scope-memo.ts';
+import { scopedWorkload } from './scope-memo.ts';
 import { resolveTag } from './tags.ts';
 import { revisionForVersion } from './version.ts';
 
@@ -89,7 +89,7 @@ export class Draft implements ConditionWriter {
       preparation,
       webhooks,
       context,
-      workloads: this.observed.workloads.map((workload) => ({ workload, scope: classifyWorkloadRemembered(workload, context) })),
+      workloads: this.observed.workloads.map((workload) => scopedWorkload(workload, context)),
       otherPods: this.observed.otherPods.map((pod) => ({ pod, scope: classifyOtherPod(pod, context) })),
     };
     return this.meshView;

@@ -180,7 +180,9 @@ function isReasonOf(text: string, fallback: Reason): Reason {
 
 function countWorkloads(draft: Draft): void {
   const waves = draft.status.waves ?? [];
-  const gatewayKeys = new Set(draft.spec.gateways.map((g) => `${g.namespace}/${g.name}`));
+  // Per namespace, its gateways' names: a lookup per workload, no key built per workload.
+  const gateways = Map.groupBy(draft.spec.gateways, (g) => g.namespace);
+  const isGateway = (w: { namespace: string; name: string }) => gateways.get(w.namespace)?.some((g) => g.name === w.name) === true;
   // Per tag, the namespaces its waves cover: a lookup per workload, not a scan of every wave's list.
   const namespacesByTag = new Map<string, Set<string>>();
   for (const wave of waves) {
@@ -192,7 +194,7 @@ function countWorkloads(draft: Draft): void {
     namespacesByTag.set(tag, set);
   }
   const inScope = draft.view.workloads.filter(({ workload, scope }) => {
-    if (gatewayKeys.has(`${workload.namespace}/${workload.name}`)) return workload.kind === 'Deployment';
+    if (isGateway(workload)) return workload.kind === 'Deployment';
     return scope.move && namespacesByTag.get(scope.tag)?.has(workload.namespace) === true;
   });
   const upgraded = inScope.filter((s) => workloadOnRevision(s.workload, draft.toRevision)).length;

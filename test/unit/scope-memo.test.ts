@@ -1,11 +1,13 @@
-// classifyWorkloadRemembered gives exactly classifyWorkload's answer: reused while the workload object and every
+// scopedWorkload gives exactly classifyWorkload's answer: reused while the workload object and every
 // input it reads from the context are the same, recomputed as soon as one of them changes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ISTIO_REV_LABEL } from '../../src/api/constants.ts';
 import type { WorkloadState } from '../../src/core/observed.ts';
 import { classifyWorkload, type ScopeContext } from '../../src/core/scope.ts';
-import { classifyWorkloadRemembered } from '../../src/core/scope-memo.ts';
+import { scopedWorkload } from '../../src/core/scope-memo.ts';
+
+const classifyWorkloadRemembered = (w: WorkloadState, context: ScopeContext) => scopedWorkload(w, context).scope;
 import { OLD, injectorWebhook, tagWebhook, workload } from '../support/fixtures.ts';
 
 const onTag = { [ISTIO_REV_LABEL]: 'default' };
@@ -55,5 +57,14 @@ describe('classification remembered across passes', () => {
     assert.equal(label(classifyWorkloadRemembered(w, base)), 'move:default');
     const paused: WorkloadState = { ...w, update: 'paused' };
     assert.equal(label(classifyWorkloadRemembered(paused, base)), 'PausedDeployment');
+  });
+});
+
+describe('the scoped pair', () => {
+  it('is the same object while nothing changed, so a pass allocates nothing for an unchanged workload', () => {
+    const w = workload('shop', 'cart', OLD.revision);
+    const first = scopedWorkload(w, base);
+    assert.equal(first.workload, w);
+    assert.equal(scopedWorkload(w, { ...base }), first);
   });
 });
