@@ -35,6 +35,8 @@ const NAMESPACES = Number(values.namespaces);
 const PER_NS = Number(values['per-ns']);
 const CONCURRENCY = Number(values.concurrency);
 const BENCH_LABEL = 'iuo.bench/workload';
+/** On the benchmark's extra nodes, removed at the end so that the tests' DaemonSets see the usual three nodes. */
+const BENCH_NODE_LABEL = 'iuo.bench/node';
 const PODS_PER_BENCH_NODE = 1000;
 
 const benchNamespace = (i: number): string => `bench-${String(i).padStart(5, '0')}`;
@@ -59,7 +61,7 @@ async function addNodes(kube: Kube, pods: number): Promise<void> {
   const nodes = Array.from({ length: count }, (_, i) => ({
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name: `bench-node-${i}`, annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' }, labels: { type: 'kwok', 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': `bench-node-${i}` } },
+    metadata: { name: `bench-node-${i}`, annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' }, labels: { type: 'kwok', 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': `bench-node-${i}`, [BENCH_NODE_LABEL]: 'true' } },
     spec: {},
     status: { allocatable: { cpu: '512', memory: '2Ti', pods: String(PODS_PER_BENCH_NODE) }, capacity: { cpu: '512', memory: '2Ti', pods: String(PODS_PER_BENCH_NODE) } },
   }));
@@ -389,6 +391,7 @@ async function bench(): Promise<number> {
   log(`rest wave ${result.restWave.operatorSeconds.toFixed(1)} s vs floor ${result.restWave.floorSeconds.toFixed(1)} s (x${result.restWave.ratio.toFixed(3)}); RSS idle ${result.rss.idleMb.toFixed(0)} MB peak ${result.rss.peakMb.toFixed(0)} MB; CPU ${cpuSeconds.toFixed(1)} s, ${passes} passes, ${(result.cpu.msPerPass ?? 0).toFixed(1)} ms/pass (wall p50/p99 <= ${passDurationMs.p50 ?? '-'}/${passDurationMs.p99 ?? '-'} ms); writes/workload ${result.writes.operatorPerWorkload.toFixed(2)}; refill p50/p99 ${result.refillMs.operator.median ?? '-'}/${result.refillMs.operator.p99 ?? '-'} ms`);
   log(`written ${fileURLToPath(file)}`);
   await cleanBenchNamespaces(kube);
+  await kubectl(kube, ['delete', 'node', '-l', `${BENCH_NODE_LABEL}=true`, '--wait=false']);
   return 0;
 }
 
