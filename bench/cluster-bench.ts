@@ -27,6 +27,8 @@ const { values } = parseArgs({
     soak: { type: 'string', default: '5s' },
     entry: { type: 'string' },
     'node-args': { type: 'string', default: '' },
+    /** e.g. "MALLOC_ARENA_MAX=1 MALLOC_TRIM_THRESHOLD_=65536" (what the image sets). */
+    'operator-env': { type: 'string', default: '' },
     label: { type: 'string', default: '' },
     'log-level': { type: 'string', default: 'warn' },
   },
@@ -293,7 +295,8 @@ async function bench(): Promise<number> {
   await watch.start(kube);
   const before = await apiserverRequests(kube);
   const nodeArgs = values['node-args'] === '' ? [] : values['node-args'].split(' ');
-  const operator = new OperatorProcess(kube, { kubeconfig: kube.info.kubeconfigPath, identity: 'bench', ...(values.entry === undefined ? {} : { entry: values.entry }), nodeArgs, extraArgs: [`--log-level=${values['log-level']}`] });
+  const operatorEnv = Object.fromEntries(values['operator-env'].split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const operator = new OperatorProcess(kube, { kubeconfig: kube.info.kubeconfigPath, identity: 'bench', ...(values.entry === undefined ? {} : { entry: values.entry }), nodeArgs, env: operatorEnv, extraArgs: [`--log-level=${values['log-level']}`] });
   operator.start();
   await sleep(500);
   const sampler = new ProcessSampler();
@@ -371,7 +374,7 @@ async function bench(): Promise<number> {
     node: process.version,
     machine: { cpu: cpus()[0]?.model, cores: cpus().length },
     mesh: { namespaces: NAMESPACES, perNamespace: PER_NS, workloads: total, concurrency: CONCURRENCY, soak: values.soak },
-    operator: { entry: values.entry ?? 'src/main.ts', nodeArgs },
+    operator: { entry: values.entry ?? 'src/main.ts', nodeArgs, env: operatorEnv, kcmQps: process.env.IUO_KCM_QPS ?? 'default' },
     wallSeconds: wall / 1000,
     restWave: { operatorSeconds: span(rest) / 1000, floorSeconds: span(floor) / 1000, ratio: span(rest) / span(floor) },
     rss: { idleMb: idleRssKb / 1024, peakMb: sampler.peakRssKb / 1024, endMb: endRssKb / 1024, heapUsedPeakMb: heap.usedPeakMb, heapTotalPeakMb: heap.totalPeakMb },

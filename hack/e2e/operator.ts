@@ -54,6 +54,8 @@ export interface OperatorOptions {
   readonly nodeArgs?: readonly string[];
   /** Another entry point than src/main.ts (e.g. a bundled build). */
   readonly entry?: string;
+  /** Extra environment (e.g. glibc malloc tuning, as the image sets it). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export class OperatorProcess {
@@ -82,7 +84,7 @@ export class OperatorProcess {
       `--metrics-auth=${this.options.metricsAuth ?? 'none'}`,
       '--resync=10s',
       ...(this.options.extraArgs ?? []),
-    ], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
+    ], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', ...this.options.env } });
     child.stdout.pipe(out);
     child.stderr.pipe(out);
     this.exited = new Promise((resolve) => {
