@@ -5,6 +5,7 @@
 // classifyWorkload's; only the work is saved (issue 14: classification was a fifth of the operator's CPU at
 // 1,000 workloads).
 import type { WebhookConfiguration, WorkloadState } from './observed.ts';
+import { sameItems } from './same-items.ts';
 import { classifyWorkload, type ScopeContext, type WorkloadScope } from './scope.ts';
 
 type Labels = Readonly<Record<string, string>>;
@@ -27,13 +28,6 @@ interface Remembered {
 }
 
 const remembered = new WeakMap<WorkloadState, Remembered>();
-
-function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** The workload with classifyWorkload(workload, context), reused while the workload and its inputs are the same. */
 export function scopedWorkload(workload: WorkloadState, context: ScopeContext): Scoped {

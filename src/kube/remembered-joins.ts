@@ -3,6 +3,7 @@
 // pods are computed once per change instead of once per pass; and an unchanged workload stays the same
 // WorkloadState object, which lets the planner reuse its classification (core/scope-memo.ts).
 import type { PodState, WorkloadState } from '../core/observed.ts';
+import { sameItems } from '../core/same-items.ts';
 import { toPodState, workloadOwnerKey, type JobFacts, type PodFacts, type ReplicaSetFacts } from './to-observed.ts';
 import { workloadKey, type WorkloadFacts } from './workloads/index.ts';
 
@@ -29,10 +30,6 @@ export function ownerKeyOf(pod: PodFacts, replicaSet: (namespace: string, name: 
   const key = workloadOwnerKey(pod, () => rs, isWorkloadKind);
   owners.set(pod, { replicaSet: rs, key });
   return key;
-}
-
-function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
-  return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
 /** A workload with its pods: the previous object while the workload and each of its pods are unchanged. */

@@ -42,7 +42,16 @@ describe('Dockerfile', () => {
     assert.match(user ?? '', /^USER [1-9]\d*:[1-9]\d*$/);
     assert.ok(!runtime.some((l) => l.startsWith('RUN ')), 'nothing runs in the distroless stage');
     assert.ok(!instructions.some((l) => l.startsWith('ADD ')), 'COPY, never ADD');
-    assert.match(runtime.find((l) => l.startsWith('ENTRYPOINT')) ?? '', /^ENTRYPOINT \[".*node", "dist\/main\.js"\]$/, 'exec form: node is PID 1 and gets SIGTERM');
+    assert.match(runtime.find((l) => l.startsWith('ENTRYPOINT')) ?? '', /^ENTRYPOINT \[".*node", (".+", )*"dist\/main\.js"\]$/, 'exec form: node is PID 1 and gets SIGTERM');
+  });
+
+  it('bounds the V8 heap and glibc malloc as measured (README "Memory"), so the memory limit holds', () => {
+    const entrypoint = instructions.find((l) => l.startsWith('ENTRYPOINT')) ?? '';
+    assert.match(entrypoint, /"--max-semi-space-size=1"/);
+    assert.match(entrypoint, /"--max-old-space-size=\d+"/);
+    const env = instructions.filter((l) => l.startsWith('ENV ')).join(' ');
+    assert.match(env, /MALLOC_ARENA_MAX=1/);
+    assert.match(env, /MALLOC_TRIM_THRESHOLD_=\d+/);
   });
 });
 
