@@ -8,6 +8,20 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { classifyApiError } from '../../../src/kube/api-errors.ts';
 import { makeClients } from '../../../src/kube/clients.ts';
 
+/** Starts the server on a loopback port and returns a kubeconfig (plain HTTP, a token) pointing at it. */
+async function listenOnLoopback(server: Server): Promise<KubeConfig> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return config;
+}
+
 describe('API clients: request timeouts', () => {
   let server: Server;
   let seen: string[] = [];
@@ -18,15 +32,7 @@ describe('API clients: request timeouts', () => {
     server = createServer((req) => {
       seen.push(`${req.method ?? ''} ${req.url ?? ''} ${req.headers['user-agent'] ?? ''}`);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
-    config = new KubeConfig();
-    config.loadFromOptions({
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    config = await listenOnLoopback(server);
   });
 
   after(() => {
@@ -74,15 +80,7 @@ describe('API clients: connections are reused', () => {
     server.on('connection', () => {
       connections += 1;
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
-    config = new KubeConfig();
-    config.loadFromOptions({
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    config = await listenOnLoopback(server);
   });
 
   after(() => {
