@@ -99,12 +99,77 @@ export const LabelSelectorSchema = z
   .meta({ description: 'A Kubernetes label selector over namespace labels.' });
 export type LabelSelector = z.infer<typeof LabelSelectorSchema>;
 
+/** Helm caps release names at 53 characters (a release's Secret name carries a suffix). */
+const helmReleaseName = z
+  .string()
+  .min(1)
+  .max(53)
+  .regex(new RegExp(DNS_LABEL_PATTERN), 'must be a Helm release name: lower-case letters, digits and "-"');
+
+const chartValues = (chart: string) =>
+  z
+    .record(z.string(), z.unknown())
+    .refine((values) => Object.keys(values).length <= 50, 'at most 50 top-level fields')
+    .default({})
+    .meta({ description: `Values of the ${chart} chart (helm -f), free-form.`, 'x-kubernetes-preserve-unknown-fields': true, maxProperties: 50 });
+
+/** Where the Istio charts come from: an HTTP(S) chart repository (helm --repo) or an OCI registry path. */
+export const HELM_REPOSITORY_PATTERN = '^(https?|oci)://[^\\s]+$';
+
+export const HelmInstallerSchema = z
+  .object({
+    repository: z
+      .string()
+      .max(512)
+      .regex(new RegExp(HELM_REPOSITORY_PATTERN), 'must be an http(s):// chart repository or an oci:// registry path')
+      .optional()
+      .meta({ description: 'Chart repository of the Istio charts base, istiod and gateway (e.g. https://istio-release.storage.googleapis.com/charts or oci://registry/istio). Required in helm mode. Chart versions are spec.version.' }),
+    credentialsSecret: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Secret name')
+      .optional()
+      .meta({ description: 'Secret in the operator namespace with keys username and password for the repository.' }),
+    image: z
+      .string()
+      .min(1)
+      .max(512)
+      .regex(/^[^\s@]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be an image reference with a tag, e.g. docker.io/alpine/helm:3.22.0')
+      .default('docker.io/alpine/helm:3.22.0')
+      .meta({ description: 'Helm image run as each Job (its entrypoint is helm); the repository must be allowed by the operator (--installer-images).' }),
+    releases: z
+      .object({
+        base: helmReleaseName.default('istio-base').meta({ description: 'Release of the base chart (CRDs), upgraded in place.' }),
+        istiod: z
+          .string()
+          .min(1)
+          .max(53)
+          .regex(/^[a-z0-9{}]([-a-z0-9{}]*[a-z0-9{}])?$/, 'must be a release name, where {revision} stands for the new revision')
+          .default('istiod-{revision}')
+          .meta({ description: 'Name of the new istiod release; {revision} is replaced by the revision. The old release is read from its istiod Deployment (meta.helm.sh/release-name).' }),
+      })
+      .prefault({}),
+    values: z
+      .object({ base: chartValues('base'), istiod: chartValues('istiod'), gateway: chartValues('gateway') })
+      .prefault({}),
+    gateways: z
+      .array(z.object({ namespace: dnsLabel, release: helmReleaseName }))
+      .max(20)
+      .default([])
+      .meta({ description: 'Gateway chart releases upgraded to spec.version after the tag switch (helm upgrade --reuse-values), and rolled back with helm rollback.' }),
+  })
+  .prefault({});
+
 export const InstallerSchema = z
   .object({
     mode: z
-      .enum(['istioctl', 'external'])
+      .enum(['istioctl', 'helm', 'external'])
       .default('istioctl')
-      .meta({ description: 'istioctl: the operator runs istioctl Jobs. external: someone else (e.g. Argo CD) installs and removes revisions; the operator waits.' }),
+      .meta({
+        description:
+          'istioctl: the operator runs istioctl Jobs. helm: the operator runs helm Jobs (base, a new istiod release, revisionTags moved between releases, gateway releases, helm uninstall). external: someone else (e.g. Argo CD) installs and removes revisions; the operator waits.',
+      }),
     istioctl: z
       .object({
         image: z.string().min(1).max(512).default('docker.io/istio/istioctl').meta({ description: 'Image run as a Job, with tag <version>.' }),
@@ -116,8 +181,14 @@ export const InstallerSchema = z
           .meta({ description: 'Free-form IstioOperator spec overlay passed to istioctl install.', 'x-kubernetes-preserve-unknown-fields': true, maxProperties: 50 }),
       })
       .prefault({}),
+    helm: HelmInstallerSchema,
   })
+  .check((ctx) => {
+    if (ctx.value.mode === 'helm' && ctx.value.helm.repository === undefined) ctx.issues.push({ code: 'custom', path: ['helm', 'repository'], message: 'installer.helm.repository is required in helm mode', input: ctx.value });
+  })
+  .meta({ 'x-kubernetes-validations': [{ rule: "self.mode != 'helm' || has(self.helm.repository)", message: 'installer.helm.repository is required in helm mode' }] })
   .prefault({});
+export type HelmInstaller = z.infer<typeof HelmInstallerSchema>;
 
 /** Longest PromQL accepted: a bound on what each evaluation sends and the status keeps. */
 export const MAX_QUERY_LENGTH = 4096;

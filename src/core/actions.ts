@@ -4,11 +4,29 @@ import type { WorkloadKind } from './observed.ts';
 import type { Reason } from './reasons.ts';
 import type { TagWebhook } from './tag-webhook.ts';
 
-export type InstallerPurpose = 'precheck' | 'install' | 'uninstall' | 'uninstall-new';
+export type IstioctlPurpose = 'precheck' | 'install' | 'uninstall' | 'uninstall-new';
+/** Helm mode's Jobs, one helm command each (core/helm-jobs.ts); gateway purposes carry the gateway's index. */
+export type HelmPurpose =
+  | IstioctlPurpose
+  | 'precheck-old'
+  | 'install-base'
+  | 'tag-new'
+  | 'tag-old'
+  | 'rollback-tag-old'
+  | 'rollback-tag-new'
+  | `precheck-gw${number}`
+  | `gw${number}`
+  | `rollback-gw${number}`;
+export type InstallerPurpose = HelmPurpose;
+
+export type InstallerTool = 'istioctl' | 'helm';
 
 export interface RunInstallerJob {
   readonly type: 'runInstallerJob';
+  readonly tool: InstallerTool;
   readonly purpose: InstallerPurpose;
+  /** Helm mode: Secret (operator namespace) whose username/password keys the Job passes to helm. */
+  readonly credentialsSecret?: string | undefined;
   readonly jobName: string;
   readonly image: string;
   readonly args: readonly string[];
@@ -63,7 +81,21 @@ export interface RevokeInstallerAccess {
   readonly jobName: string;
 }
 
-export type Action = RunInstallerJob | ApplyTagWebhook | DeactivateInjector | RestartWorkload | EvictPod | LabelNamespace | RevokeInstallerAccess;
+/**
+ * Sets or removes `helm.sh/resource-policy: keep` on a tag's objects (its injector webhook and Service) while Helm
+ * moves them between releases: the release that gives the tag up would otherwise delete them on its upgrade.
+ */
+export interface SetTagResourcePolicy {
+  readonly type: 'setTagResourcePolicy';
+  readonly tag: string;
+  readonly webhookName: string;
+  /** The tag's Service in the Istio namespace, when there is one. */
+  readonly serviceName: string | undefined;
+  readonly namespace: string;
+  readonly keep: boolean;
+}
+
+export type Action = RunInstallerJob | SetTagResourcePolicy | ApplyTagWebhook | DeactivateInjector | RestartWorkload | EvictPod | LabelNamespace | RevokeInstallerAccess;
 
 export interface UpgradeEvent {
   readonly type: 'Normal' | 'Warning';

@@ -4,7 +4,7 @@
 // (that version only, run by digest, so a re-pushed tag cannot change what runs). An allowlist of pinned
 // entries only is how an administrator requires digests.
 
-export const DEFAULT_INSTALLER_IMAGES: readonly string[] = ['docker.io/istio/istioctl'];
+export const DEFAULT_INSTALLER_IMAGES: readonly string[] = ['docker.io/istio/istioctl', 'docker.io/alpine/helm'];
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
@@ -24,7 +24,7 @@ function pinnedEntry(entry: string): { repository: string; tag: string; digest: 
 export type InstallerImageChoice = { readonly ok: true; readonly reference: string } | { readonly ok: false; readonly message: string };
 
 /** The image reference a Job of `repository` at `version` runs, or a refusal naming the allowlist. */
-export function chooseInstallerImage(repository: string, version: string, allowed: readonly string[]): InstallerImageChoice {
+export function chooseInstallerImage(repository: string, version: string, allowed: readonly string[], field = 'spec.installer.istioctl.image (and spec.version)'): InstallerImageChoice {
   const pinned = allowed.find((entry) => {
     const p = pinnedEntry(entry);
     return p !== undefined && p.repository === repository && p.tag === version;
@@ -35,6 +35,6 @@ export function chooseInstallerImage(repository: string, version: string, allowe
   const why = pinnedOnly ? `installer image "${repository}" is allowed only pinned by digest, and not for version ${version}` : `installer image "${repository}" is not allowed`;
   return {
     ok: false,
-    message: `${why}; the operator runs only ${allowed.map((a) => `"${a}"`).join(', ')} (its --installer-images flag): choose one of them in spec.installer.istioctl.image (and spec.version), or ask the operator's administrator to allow it`,
+    message: `${why}; the operator runs only ${allowed.map((a) => `"${a}"`).join(', ')} (its --installer-images flag): choose one of them in ${field}, or ask the operator's administrator to allow it`,
   };
 }

@@ -2,7 +2,7 @@
 // and the exact istioctl command lines.
 import { DEFAULT_ISTIO_NAMESPACE } from '../api/constants.ts';
 import type { IstioUpgradeSpec } from '../api/schema.ts';
-import type { InstallerPurpose, RunInstallerJob } from './actions.ts';
+import type { InstallerPurpose, IstioctlPurpose, RunInstallerJob } from './actions.ts';
 import { chooseInstallerImage } from './installer-images.ts';
 import type { JobState } from './observed.ts';
 
@@ -16,7 +16,7 @@ export function installerJobName(upgradeName: string, uid: string, purpose: Inst
 }
 
 export interface InstallerJobInput {
-  readonly purpose: InstallerPurpose;
+  readonly purpose: IstioctlPurpose;
   /** The revision installed, checked or removed. */
   readonly revision: string;
   readonly istioNamespace: string;
@@ -68,6 +68,7 @@ export function installerJob(upgrade: { name: string; uid: string }, spec: Istio
   const overlay = overlayFor(spec, input);
   return {
     type: 'runInstallerJob',
+    tool: 'istioctl',
     purpose: input.purpose,
     jobName: installerJobName(upgrade.name, upgrade.uid, input.purpose),
     image: installerImageReference(spec, input.allowedImages),

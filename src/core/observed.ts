@@ -44,6 +44,8 @@ export interface ServiceState {
   readonly namespace: string;
   readonly name: string;
   readonly labels: Labels;
+  /** Helm's ownership marks (meta.helm.sh/*, helm.sh/resource-policy) among them. */
+  readonly annotations: Labels;
 }
 
 export interface WebhookClientConfig {

@@ -21,7 +21,7 @@ export interface RestartProgress {
   readonly timedOut: string | undefined;
 }
 
-function describeStuck(w: WorkloadState, revision: string): string {
+export function describeStuck(w: WorkloadState, revision: string): string {
   const r = w.rollout;
   const revisions = [...new Set(w.pods.map((p) => p.injectedRevision ?? 'none'))].join(',') || 'no pods';
   return `${workloadKey(w)}: ${r.ready}/${r.desired} ready, ${r.updated} updated, pods on revision(s) ${revisions} (want ${revision})`;

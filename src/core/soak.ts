@@ -27,7 +27,10 @@ export interface SoakSubject {
 
 /** Namespaces the current soak watches: the gateways' or the wave's. */
 export function soakNamespaces(upgrade: IstioUpgrade, target: string): string[] {
-  if (target === GATEWAYS_TARGET) return [...new Set(upgrade.spec.gateways.map((g) => g.namespace))].sort();
+  if (target === GATEWAYS_TARGET) {
+    const releases = upgrade.spec.installer.mode === 'helm' ? upgrade.spec.installer.helm.gateways : [];
+    return [...new Set([...upgrade.spec.gateways, ...releases].map((g) => g.namespace))].sort();
+  }
   const wave = upgrade.status.waves?.find((w) => waveTarget(w.name) === target);
   return wave?.namespaces ?? [];
 }

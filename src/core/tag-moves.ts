@@ -11,11 +11,8 @@ import { findCanonicalWebhook, tagConfig, tagTarget } from './tags.ts';
  * default validator (written last, so a move cut short between the two is written again, not taken as done).
  */
 export function tagPointsAt(draft: Draft, tag: string, revision: string): boolean {
-  const { mutatingWebhooks, validatingWebhooks } = draft.observed;
-  const config = tagConfig(mutatingWebhooks, tag);
-  if (config === undefined) return false;
-  const target = tagTarget(config, mutatingWebhooks);
-  if (target.revision !== revision || !target.consistent) return false;
+  const { validatingWebhooks, mutatingWebhooks } = draft.observed;
+  if (!injectorPointsAt(draft, tag, revision)) return false;
   if (tag !== DEFAULT_TAG) return true;
   const validator = validatingWebhooks.find((w) => w.name === DEFAULT_VALIDATOR_NAME);
   // None at all: nothing calls the old revision for validation (the tag write creates one when it can).
@@ -23,6 +20,15 @@ export function tagPointsAt(draft: Draft, tag: string, revision: string): boolea
   // Every entry of the validator calls istiod (it has no injector entries).
   const validates = tagTarget(validator, mutatingWebhooks, () => true);
   return validates.revision === revision && validates.consistent;
+}
+
+/** Whether the tag's injector webhook sends every pod to `revision` (label and service agree). */
+export function injectorPointsAt(draft: Pick<Draft, 'observed'>, tag: string, revision: string): boolean {
+  const { mutatingWebhooks } = draft.observed;
+  const config = tagConfig(mutatingWebhooks, tag);
+  if (config === undefined) return false;
+  const target = tagTarget(config, mutatingWebhooks);
+  return target.revision === revision && target.consistent;
 }
 
 export type TagMove = { readonly ok: true; readonly action: ApplyTagWebhook } | { readonly ok: false; readonly reason: string };

@@ -3,7 +3,8 @@
 // evictions of pods already gone are done, labels are merged.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GRANTED_FOR_ANNOTATION } from '../api/constants.ts';
-import type { Action, ApplyTagWebhook, DeactivateInjector, EvictPod, LabelNamespace, RevokeInstallerAccess, RunInstallerJob } from '../core/actions.ts';
+import type { Action, ApplyTagWebhook, DeactivateInjector, EvictPod, LabelNamespace, RevokeInstallerAccess, RunInstallerJob, SetTagResourcePolicy } from '../core/actions.ts';
+import { HELM_RESOURCE_POLICY_ANNOTATION } from '../core/helm-release.ts';
 import { TransientError } from '../core/errors.ts';
 import { NEVER_MATCH, isInjectorEntry } from '../core/injection.ts';
 import type { WorkloadKind } from '../core/observed.ts';
@@ -182,6 +183,23 @@ async function revokeInstallerAccess(ctx: ExecuteContext, action: RevokeInstalle
   }
 }
 
+/** Merge-patches helm.sh/resource-policy on the tag's webhook and Service (null removes it); a missing one is skipped. */
+async function setTagResourcePolicy(ctx: ExecuteContext, action: SetTagResourcePolicy): Promise<ExecutionOutcome> {
+  const body = { metadata: { annotations: { [HELM_RESOURCE_POLICY_ANNOTATION]: action.keep ? 'keep' : null } } };
+  const { admission, core } = ctx.clients;
+  const patch = async (what: string, request: () => Promise<unknown>): Promise<void> => {
+    try {
+      await request();
+    } catch (error) {
+      if (!isNotFound(error)) throw classifyApiError(error, `patch ${what}`);
+    }
+  };
+  await patch(`mutatingwebhookconfigurations ${action.webhookName}`, () => admission.patchMutatingWebhookConfiguration({ name: action.webhookName, body }, mergeOptions));
+  const service = action.serviceName;
+  if (service !== undefined) await patch(`services ${action.namespace}/${service}`, () => core.patchNamespacedService({ name: service, namespace: action.namespace, body }, mergeOptions));
+  return 'done';
+}
+
 async function labelNamespace(ctx: ExecuteContext, action: LabelNamespace): Promise<ExecutionOutcome> {
   await call(`patch namespaces ${action.name}`, () =>
     ctx.clients.core.patchNamespace({ name: action.name, body: { metadata: { labels: action.labels } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
@@ -195,6 +213,8 @@ export async function execute(ctx: ExecuteContext, action: Action): Promise<Exec
       return runInstallerJob(ctx, action);
     case 'applyTagWebhook':
       return applyTagWebhook(ctx, action);
+    case 'setTagResourcePolicy':
+      return setTagResourcePolicy(ctx, action);
     case 'deactivateInjector':
       return deactivateInjector(ctx, action);
     case 'restartWorkload':
@@ -215,6 +235,8 @@ export function describeAction(action: Action): string {
       return `job ${action.jobName}: ${action.args.join(' ')}`;
     case 'applyTagWebhook':
       return `tag ${action.tag} -> ${action.revision}`;
+    case 'setTagResourcePolicy':
+      return `tag ${action.tag} objects: ${action.keep ? 'set' : 'remove'} ${HELM_RESOURCE_POLICY_ANNOTATION}=keep`;
     case 'deactivateInjector':
       return `deactivate injector ${action.name}`;
     case 'restartWorkload':

@@ -141,7 +141,7 @@ export function toNamespaceState(ns: V1Namespace): NamespaceState {
 }
 
 export function toServiceState(service: V1Service): ServiceState {
-  return { namespace: service.metadata?.namespace ?? '', name: service.metadata?.name ?? '', labels: service.metadata?.labels ?? {} };
+  return { namespace: service.metadata?.namespace ?? '', name: service.metadata?.name ?? '', labels: service.metadata?.labels ?? {}, annotations: service.metadata?.annotations ?? {} };
 }
 
 /** An istiod Deployment as a revision: `istio.io/rev` label, else the name (`istiod` is revision "default"). */

@@ -5,7 +5,8 @@
 // many passes to complete, so a planner that forgets a restart was done would restart again.
 import { ISTIO_REV_LABEL, ISTIO_TAG_LABEL, RESTARTED_AT_ANNOTATION, RESTARTED_FOR_ANNOTATION } from '../../src/api/constants.ts';
 import type { IstioUpgrade } from '../../src/api/schema.ts';
-import type { Action } from '../../src/core/actions.ts';
+import type { Action, InstallerPurpose, RunInstallerJob } from '../../src/core/actions.ts';
+import { HELM_RESOURCE_POLICY_ANNOTATION, owningRelease } from '../../src/core/helm-release.ts';
 import { deactivated, injectingConfigs } from '../../src/core/injection.ts';
 import { defaultTagExists } from '../../src/core/injection-view.ts';
 import { removedBy } from '../../src/core/inventory.ts';
@@ -16,11 +17,11 @@ import { asObserved, buildTagWebhook } from '../../src/core/tag-webhook.ts';
 import { activeNonRevisionedInjector } from '../../src/core/tags.ts';
 import { workloadKey } from '../../src/core/workloads.ts';
 import { builtinReadings } from '../../src/kube/metrics/builtin.ts';
-import { NEW, OLD, injectorWebhook, pod, revisionState } from './fixtures.ts';
+import { NEW, OLD, helmRevisionState, injectorWebhook, pod, revisionState, tagWebhook } from './fixtures.ts';
 
 export interface FakeMeshOptions {
   /** Outcome of installer Jobs by purpose (default: Succeeded). */
-  readonly jobOutcome?: Partial<Record<'precheck' | 'install' | 'uninstall' | 'uninstall-new', JobState['outcome']>>;
+  readonly jobOutcome?: Partial<Record<InstallerPurpose, JobState['outcome']>>;
   readonly jobMessage?: string;
   /** Workloads (kind/ns/name) whose rollout never completes on the new revision (say, its proxy crashes). */
   readonly stuck?: ReadonlySet<string>;
@@ -32,6 +33,8 @@ export interface FakeMeshOptions {
   readonly validatorWritesLost?: number;
   /** Passes a restart takes to complete (default 0: at once). */
   readonly rolloutPasses?: number;
+  /** Helm mode: the tags each istiod release renders (revisionTags), and the revision it installs. */
+  readonly helmReleases?: Readonly<Record<string, { readonly revision: string; readonly tags: readonly string[] }>>;
 }
 
 function argAfter(args: readonly string[], flag: string, prefix = ''): string | undefined {
@@ -50,10 +53,15 @@ export class FakeMesh {
   /** Restarts still rolling: workload key -> passes left and the revision its pods will carry. */
   private readonly rolling = new Map<string, { passesLeft: number; revision: string | undefined; stamp: string }>();
   private readonly options: FakeMeshOptions;
+  /** Helm mode: what each istiod release renders now. */
+  readonly releases: Map<string, { revision: string; tags: string[] }>;
+  /** Helm mode: commands run, as `<purpose> <release>`, in order. */
+  readonly helmRuns: string[] = [];
 
   constructor(observed: ObservedState, options: FakeMeshOptions = {}) {
     this.observed = observed;
     this.options = options;
+    this.releases = new Map(Object.entries(options.helmReleases ?? {}).map(([name, r]) => [name, { revision: r.revision, tags: [...r.tags] }]));
   }
 
   tagRevision(tag = 'default'): string | undefined {
@@ -95,6 +103,70 @@ export class FakeMesh {
     };
   }
 
+  /**
+   * What a helm command does to the mesh, as Helm does it: a release renders its revisionTags' webhooks (adopting
+   * them with --take-ownership, keeping annotations only the live object has), and an upgrade that stops rendering
+   * a tag deletes its webhook unless it carries helm.sh/resource-policy=keep. Gateway upgrades and rollbacks roll
+   * the release's Deployments (generation + 1), whose new pods the webhooks inject.
+   */
+  private runHelm(action: RunInstallerJob, now: Date): void {
+    const args = action.args;
+    const release = args[1] === '--install' ? (args[2] ?? '') : (args[1] ?? '');
+    this.helmRuns.push(`${action.purpose} ${release}`);
+    if (args.includes('--dry-run')) return;
+    const purpose = action.purpose;
+    if (purpose === 'install') {
+      const revision = argAfter(args, '--set', 'revision=') ?? NEW.revision;
+      this.releases.set(release, { revision, tags: [] });
+      const o = this.observed;
+      this.observed = { ...o, revisions: [...o.revisions, helmRevisionState(revision, NEW.version, release)], mutatingWebhooks: [...o.mutatingWebhooks, injectorWebhook(revision)] };
+      return;
+    }
+    if (args[0] === 'upgrade' && args.includes('--set') && (argAfter(args, '--set', 'revisionTags') !== undefined)) {
+      const entry = this.releases.get(release);
+      if (entry === undefined) return;
+      const list = argAfter(args, '--set', 'revisionTags=') ?? 'null';
+      const tags = list === 'null' ? [] : list.replace(/[{}]/g, '').split(',');
+      const dropped = entry.tags.filter((t) => !tags.includes(t));
+      entry.tags = tags;
+      let webhooks = this.observed.mutatingWebhooks.filter((w) => {
+        const tag = w.labels[ISTIO_TAG_LABEL];
+        return tag === undefined || !dropped.includes(tag) || owningRelease(w)?.name !== release || w.annotations[HELM_RESOURCE_POLICY_ANNOTATION] === 'keep';
+      });
+      for (const tag of tags) {
+        const live = webhooks.find((w) => w.labels[ISTIO_TAG_LABEL] === tag);
+        const rendered = tagWebhook(tag, entry.revision);
+        const owned = { ...rendered, labels: { ...rendered.labels, 'app.kubernetes.io/managed-by': 'Helm' }, annotations: { ...live?.annotations, 'meta.helm.sh/release-name': release, 'meta.helm.sh/release-namespace': 'istio-system' } };
+        webhooks = [...webhooks.filter((w) => w !== live), owned];
+      }
+      this.observed = { ...this.observed, mutatingWebhooks: webhooks };
+      return;
+    }
+    if (purpose.startsWith('gw') || purpose.startsWith('rollback-gw')) {
+      const namespace = argAfter(args, '--namespace') ?? '';
+      for (const w of this.observed.workloads.filter((x) => x.namespace === namespace && owningRelease(x)?.name === release)) {
+        const key = workloadKey(w);
+        this.helmRolls.set(key, (this.helmRolls.get(key) ?? 0) + 1);
+        this.updateWorkload(key, (x) => this.replacePods({ ...x, rollout: { ...x.rollout, generation: x.rollout.generation + 1 } }, `helm-${purpose}-${now.getTime()}`, this.injectedFor(x)));
+      }
+      return;
+    }
+    if (purpose === 'uninstall' || purpose === 'uninstall-new') {
+      const entry = this.releases.get(release);
+      if (entry === undefined) return;
+      this.releases.delete(release);
+      const o = this.observed;
+      this.observed = {
+        ...o,
+        revisions: o.revisions.filter((r) => r.revision !== entry.revision),
+        mutatingWebhooks: o.mutatingWebhooks.filter((w) => !(w.name === injectorWebhook(entry.revision).name || (owningRelease(w)?.name === release && w.annotations[HELM_RESOURCE_POLICY_ANNOTATION] !== 'keep' && entry.tags.includes(w.labels[ISTIO_TAG_LABEL] ?? '')))),
+      };
+    }
+  }
+
+  /** Helm mode: rolls of gateway Deployments by helm upgrade/rollback, per workload key. */
+  readonly helmRolls = new Map<string, number>();
+
   private replacePods(w: WorkloadState, stamp: string, revision: string | undefined): WorkloadState {
     return {
       ...w,
@@ -130,6 +202,10 @@ export class FakeMesh {
         const job: JobState = { name: action.jobName, outcome, message: outcome === 'Failed' ? (this.options.jobMessage ?? 'boom') : undefined, completedAt: now.toISOString() };
         this.observed = { ...this.observed, jobs: [...o.jobs, job] };
         if (outcome !== 'Succeeded') return;
+        if (action.tool === 'helm') {
+          this.runHelm(action, now);
+          return;
+        }
         if (action.purpose === 'install') this.install(argAfter(action.args, '--set', 'revision=') ?? NEW.revision);
         if (action.purpose === 'uninstall' || action.purpose === 'uninstall-new') this.uninstall(argAfter(action.args, '--revision') ?? OLD.revision);
         return;
@@ -150,6 +226,16 @@ export class FakeMesh {
         };
         return;
       }
+      case 'setTagResourcePolicy':
+        this.observed = {
+          ...o,
+          mutatingWebhooks: o.mutatingWebhooks.map((w) => {
+            if (w.name !== action.webhookName) return w;
+            const rest = Object.fromEntries(Object.entries(w.annotations).filter(([k]) => k !== HELM_RESOURCE_POLICY_ANNOTATION));
+            return { ...w, annotations: action.keep ? { ...rest, [HELM_RESOURCE_POLICY_ANNOTATION]: 'keep' } : rest };
+          }),
+        };
+        return;
       case 'revokeInstallerAccess':
         this.revocations.push(action.jobName);
         if (o.installerAccess?.grantedFor === action.jobName) this.observed = { ...o, installerAccess: undefined };

@@ -80,6 +80,21 @@ export function tagWebhook(tag: string, revision: string): WebhookConfiguration 
   return asObserved(built.webhook.mutating);
 }
 
+/** The labels and annotations Helm leaves on an istiod Deployment of `release` (chart istiod-<version>). */
+export function helmMarks(release: string, version: string, chart = 'istiod'): Pick<RevisionState, 'labels' | 'annotations'> & { labels: Record<string, string> } {
+  return {
+    labels: { app: chart, 'app.kubernetes.io/managed-by': 'Helm', 'helm.sh/chart': `${chart}-${version}` },
+    annotations: { 'meta.helm.sh/release-name': release, 'meta.helm.sh/release-namespace': 'istio-system' },
+  };
+}
+
+/** An istiod revision installed as Helm release `release`. */
+export function helmRevisionState(revision: string, version: string, release: string): RevisionState {
+  const plain = revisionState(revision, version);
+  const marks = helmMarks(release, version);
+  return { ...plain, labels: { ...plain.labels, ...marks.labels, app: 'istiod' }, annotations: marks.annotations };
+}
+
 export function revisionState(revision: string, version: string | undefined, ready = true, extra: Partial<RevisionState> = {}): RevisionState {
   const deploymentName = revision === 'default' ? 'istiod' : `istiod-${revision}`;
   return { revision, deploymentName, version, ready, labels: { app: 'istiod', [ISTIO_REV_LABEL]: revision, 'operator.istio.io/component': 'Pilot', 'install.operator.istio.io/owning-resource-namespace': 'istio-system' }, annotations: {}, ...extra };

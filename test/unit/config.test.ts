@@ -13,7 +13,7 @@ describe('configuration', () => {
     assert.equal(result.config.metricsHost, '0.0.0.0');
     assert.equal(result.config.metricsPort, 9464);
     assert.equal(result.config.metricsAuth, 'kubernetes', 'secure by default');
-    assert.deepEqual(result.config.installerImages, ['docker.io/istio/istioctl']);
+    assert.deepEqual(result.config.installerImages, ['docker.io/istio/istioctl', 'docker.io/alpine/helm']);
     assert.equal(result.config.resyncMs, 60_000);
     assert.equal(result.config.installerTimeoutMs, 1_800_000);
     assert.equal(result.config.kubeconfig, undefined);

@@ -88,7 +88,7 @@ describe('generated CRD', () => {
     assert.equal(at('spec.revision').pattern, '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$');
     assert.equal(at('spec.revision').maxLength, 63);
     assert.equal(at('spec.tag').default, 'default');
-    assert.deepEqual(at('spec.installer.mode').enum, ['istioctl', 'external']);
+    assert.deepEqual(at('spec.installer.mode').enum, ['istioctl', 'helm', 'external']);
     assert.equal(at('spec.installer.mode').default, 'istioctl');
     assert.equal(at('spec.precheck.maxMinorSkip').default, 2);
     assert.equal(at('spec.rollout.workloadTimeout').default, '10m');

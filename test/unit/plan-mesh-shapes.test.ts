@@ -74,7 +74,7 @@ describe('shape 1: a non-revisioned control plane', () => {
   it('without the preparation, istioctl install would have moved injection: the fake install shows it', () => {
     // Install straight away on the unprepared mesh: the default tag appears for the new revision.
     const mesh = new FakeMesh(nonRevisionedMesh());
-    mesh.apply({ type: 'runInstallerJob', purpose: 'install', jobName: 'x', image: 'i', args: ['install', '--set', `revision=${NEW.revision}`], overlay: undefined }, T0);
+    mesh.apply({ type: 'runInstallerJob', tool: 'istioctl', purpose: 'install', jobName: 'x', image: 'i', args: ['install', '--set', `revision=${NEW.revision}`], overlay: undefined }, T0);
     assert.equal(mesh.tagRevision(), NEW.revision);
   });
 });

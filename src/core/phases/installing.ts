@@ -1,11 +1,14 @@
 // Installing: first make sure installing changes no injection (a mesh on the non-revisioned injector gets an
 // explicit `default` tag on that same control plane, as `istioctl tag set default --revision default` does),
 // then the new istiod runs beside the old one: istioctl mode runs `istioctl install --set revision=R` as a Job;
-// external mode waits for someone else (e.g. Argo CD) to install it.
+// helm mode upgrades the base release and installs a new istiod release; external mode waits for someone else
+// (e.g. Argo CD) to install it.
 import { DEFAULT_TAG } from '../../api/constants.ts';
 import type { Draft } from '../draft.ts';
 import { parseDuration } from '../duration.ts';
+import { helmContext, installBaseJob, installIstiodJob } from '../helm-jobs.ts';
 import { findJob, installerJob } from '../installer-jobs.ts';
+import { driveJob } from '../job-step.ts';
 import { REQUEUE, fail, next, working, type StepOutcome } from '../step.ts';
 import { DEFAULT_REVISION, activeNonRevisionedInjector, tagConfig } from '../tags.ts';
 
@@ -58,20 +61,25 @@ export function installing(draft: Draft): StepOutcome {
     return working('WaitingForExternalInstall', message);
   }
 
-  const action = installerJob(draft.upgrade.metadata, spec, { purpose: 'install', revision: to, istioNamespace: observed.istioNamespace, allowedImages: observed.allowedInstallerImages });
-  const job = findJob(observed.jobs, action.jobName);
-  if (job === undefined) {
-    draft.setCondition('RevisionInstalled', 'False', 'Installing', `running \`istioctl ${action.args.join(' ')}\` (Job ${action.jobName})`);
-    return working('Installing', `installing revision ${to} with Job ${action.jobName}`, [action]);
+  // istioctl: one install Job. helm: the base chart (CRDs) first, then the new istiod release.
+  const ctx = helmContext(draft);
+  const jobs =
+    spec.installer.mode === 'helm'
+      ? [installBaseJob(ctx), installIstiodJob(ctx, to, false)]
+      : [installerJob(draft.upgrade.metadata, spec, { purpose: 'install', revision: to, istioNamespace: observed.istioNamespace, allowedImages: observed.allowedInstallerImages })];
+  for (const action of jobs) {
+    const step = driveJob(draft, action, { reason: 'Installing', doing: `installing revision ${to}`, failure: 'InstallFailed' });
+    if (step === undefined) continue;
+    if (step.kind === 'wait') draft.setCondition('RevisionInstalled', 'False', 'Installing', step.hold.message);
+    return step;
   }
-  if (job.outcome === 'Running') return working('Installing', `waiting for Job ${job.name} (istioctl install)`);
-  if (job.outcome === 'Failed') return fail('InstallFailed', `istioctl install failed (Job ${job.name}): ${job.message ?? 'no output'}`);
-  if (revision?.ready === true) return installed('Installed', `installed by Job ${job.name}`);
+  const job = findJob(observed.jobs, jobs[jobs.length - 1]?.jobName ?? '');
+  if (revision?.ready === true) return installed('Installed', `installed by Job ${job?.name ?? '?'}`);
 
   const timeoutMs = parseDuration(spec.rollout.workloadTimeout);
-  const doneMs = job.completedAt === undefined ? draft.nowMs : Date.parse(job.completedAt);
+  const doneMs = job?.completedAt === undefined ? draft.nowMs : Date.parse(job.completedAt);
   if (draft.nowMs - doneMs > timeoutMs) {
-    return fail('InstallFailed', `istiod-${to} is ${revision === undefined ? 'missing' : 'not Ready'} ${spec.rollout.workloadTimeout} after Job ${job.name} succeeded`);
+    return fail('InstallFailed', `istiod-${to} is ${revision === undefined ? 'missing' : 'not Ready'} ${spec.rollout.workloadTimeout} after Job ${job?.name ?? '?'} succeeded`);
   }
-  return working('Installing', `Job ${job.name} succeeded; waiting for istiod-${to} to become Ready`);
+  return working('Installing', `Job ${job?.name ?? '?'} succeeded; waiting for istiod-${to} to become Ready`);
 }

@@ -1,10 +1,14 @@
 // Prechecking: refuse anything that would leave the mesh worse off, before touching the cluster. The plan
 // (waves, skipped workloads, blockers) is written to the status on every pass of this phase, so it is there
-// before the first action (the istioctl precheck Job).
+// before the first action (the istioctl precheck Job, or helm mode's --dry-run Jobs).
 import type { Draft } from '../draft.ts';
 import { findJob, installerJob } from '../installer-jobs.ts';
 import { previewPlan } from '../plan-preview.ts';
 import { adoptable, resolvePrecheckContext } from '../prechecks/index.ts';
+import type { RunInstallerJob } from '../actions.ts';
+import { gatewayReleases, helmContext, installIstiodJob, setRevisionTagsJob, upgradeGatewayJob } from '../helm-jobs.ts';
+import { istiodRelease, tagsOwnedBy } from '../helm-release.ts';
+import { driveJob } from '../job-step.ts';
 import { fail, next, working, type StepOutcome } from '../step.ts';
 import { PRECHECK_TARGET } from '../soak.ts';
 import { formatVersion } from '../version.ts';
@@ -37,6 +41,14 @@ export function prechecking(draft: Draft): StepOutcome {
     if (job.outcome === 'Failed') return fail('PrecheckFailed', `istioctl x precheck failed (Job ${job.name}): ${job.message ?? 'no output'}`);
   }
 
+  if (spec.installer.mode === 'helm') {
+    const dryRuns = helmDryRuns(draft, ctx.from);
+    for (const action of dryRuns) {
+      const step = driveJob(draft, action, { reason: 'RunningPrecheck', doing: 'checking the helm commands of this upgrade (--dry-run)', failure: 'PrecheckFailed' });
+      if (step !== undefined) return step;
+    }
+  }
+
   if (spec.soak.prometheus !== undefined && observed.metrics?.target === PRECHECK_TARGET && observed.metrics.readings.every((r) => r.kind !== 'error' && r.kind !== 'invalid')) {
     draft.status.queriesChecked = true;
   }
@@ -49,4 +61,20 @@ export function prechecking(draft: Draft): StepOutcome {
   ].join('; ');
   draft.setCondition('PrecheckPassed', 'True', 'PrecheckPassed', summary);
   return next('Installing', summary);
+}
+
+/**
+ * Helm mode's precheck Jobs, one after the other: the new istiod release, the old release giving the tag up, and
+ * each gateway release's upgrade, all as `--dry-run`. Helm itself then says whether the repository has the charts,
+ * whether a release is pending (another operation in progress) and whether the values render.
+ */
+function helmDryRuns(draft: Draft, from: string): RunInstallerJob[] {
+  const ctx = helmContext(draft);
+  const old = istiodRelease(draft.observed.revisions.find((r) => r.revision === from));
+  const remaining = old === undefined ? [] : tagsOwnedBy(draft.observed.mutatingWebhooks, old.release).filter((t) => t !== draft.spec.tag);
+  return [
+    installIstiodJob(ctx, draft.toRevision, true),
+    ...(old === undefined ? [] : [setRevisionTagsJob(ctx, 'precheck-old', old, remaining)]),
+    ...gatewayReleases(draft.spec).map((g) => upgradeGatewayJob(ctx, g, true)),
+  ];
 }

@@ -5,12 +5,15 @@
 import { MAX_LISTED } from '../../api/schema.ts';
 import type { Draft } from '../draft.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
+import { helmContext, newIstiodRelease, uninstallReleaseJob } from '../helm-jobs.ts';
 import { findJob, installerJob } from '../installer-jobs.ts';
 import { describeReferences, referencesTo } from '../inventory.ts';
 import { driveRestarts } from '../restarts.ts';
 import { REQUEUE, blocked, fail, next, working, type StepOutcome } from '../step.ts';
 import { moveTag, tagPointsAt } from '../tag-moves.ts';
 import { stampOf } from '../workloads.ts';
+import { gatewayReleaseKeys } from './helm/gateway-releases.ts';
+import { rollBackGatewayReleases, tagBackWithHelm } from './helm/rolling-back.ts';
 
 /** After a complete rollback, the canary revision is removed when asked and nothing uses it. */
 function removeNewRevision(draft: Draft, old: string): StepOutcome {
@@ -18,15 +21,18 @@ function removeNewRevision(draft: Draft, old: string): StepOutcome {
   const to = draft.toRevision;
   const done = `tags "${draft.tags.join('", "')}" and every moved workload are back on revision ${old}`;
   const present = observed.revisions.some((r) => r.revision === to);
-  if (!spec.rollback.removeNewRevision || spec.installer.mode !== 'istioctl' || draft.status.adoptedRevision === true || !present) return next('RolledBack', done);
-  const action = installerJob(draft.upgrade.metadata, spec, { purpose: 'uninstall-new', revision: to, istioNamespace: observed.istioNamespace, allowedImages: observed.allowedInstallerImages });
+  if (!spec.rollback.removeNewRevision || spec.installer.mode === 'external' || draft.status.adoptedRevision === true || !present) return next('RolledBack', done);
+  const action =
+    spec.installer.mode === 'helm'
+      ? uninstallReleaseJob(helmContext(draft), 'uninstall-new', newIstiodRelease(spec, to))
+      : installerJob(draft.upgrade.metadata, spec, { purpose: 'uninstall-new', revision: to, istioNamespace: observed.istioNamespace, allowedImages: observed.allowedInstallerImages });
   const job = findJob(observed.jobs, action.jobName);
   if (job === undefined) {
     const refs = referencesTo(to, observed);
     if (refs.length > 0) return blocked('RevisionInUse', `${done}; revision ${to} is not removed while it is used by ${describeReferences(refs)}`);
     return working('RemovingNewRevision', `${done}; removing revision ${to} (rollback.removeNewRevision) with Job ${action.jobName}`, [action]);
   }
-  if (job.outcome === 'Running') return working('RemovingNewRevision', `waiting for Job ${job.name} (istioctl uninstall --revision ${to})`);
+  if (job.outcome === 'Running') return working('RemovingNewRevision', `waiting for Job ${job.name} (${action.tool} ${action.args.join(' ')})`);
   if (job.outcome === 'Failed') return fail('RollbackFailed', `removing revision ${to} failed (Job ${job.name}): ${job.message ?? 'no output'}`);
   return next('RolledBack', `${done}; revision ${to} removed`);
 }
@@ -41,7 +47,12 @@ export function rollingBack(draft: Draft): StepOutcome {
   const timeoutMs = parseDuration(spec.rollout.workloadTimeout);
   const elapsed = draft.nowMs - Date.parse(rollback.startedAt);
 
-  for (const tag of draft.tags) {
+  const helm = spec.installer.mode === 'helm';
+  if (helm) {
+    const back = tagBackWithHelm(draft, old, elapsed);
+    if (back !== undefined) return back;
+  }
+  for (const tag of helm ? [] : draft.tags) {
     if (tagPointsAt(draft, tag, old)) continue;
     const current = observed.mutatingWebhooks.find((w) => w.labels['istio.io/tag'] === tag);
     if (current === undefined) continue;
@@ -60,11 +71,18 @@ export function rollingBack(draft: Draft): StepOutcome {
     draft.setCondition('TagSwitched', 'False', 'RolledBack', `tag(s) "${draft.tags.join('", "')}" point at revision ${old} again`);
   }
 
-  // Everything that moved: stamped by this upgrade (either way) or running the new proxy.
+  if (helm) {
+    const gatewaysBack = rollBackGatewayReleases(draft, old);
+    if (gatewaysBack !== undefined) return gatewaysBack;
+  }
+
+  // Everything that moved: stamped by this upgrade (either way) or running the new proxy. Gateway releases went
+  // back with helm rollback, which rolled them already.
+  const helmGateways = helm ? gatewayReleaseKeys(draft) : new Set<string>();
   const gatewayKeys = new Set(spec.gateways.map((g) => `${g.namespace}/${g.name}`));
   const ours = new Set([draft.stamp(to), draft.stamp(old)]);
   const restartable = draft.view.workloads.filter((s) => s.scope.move || gatewayKeys.has(`${s.workload.namespace}/${s.workload.name}`)).map((s) => s.workload);
-  const moved = restartable.filter((w) => {
+  const moved = restartable.filter((w) => !helmGateways.has(`${w.namespace}/${w.name}`)).filter((w) => {
     const stamp = stampOf(w);
     return (stamp !== undefined && ours.has(stamp)) || w.pods.some((p) => p.injectedRevision === to && !p.terminating);
   });

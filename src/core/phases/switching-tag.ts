@@ -1,10 +1,12 @@
 // SwitchingTag: point the revision tag at the new revision, only once its istiod is Ready, so new pods are
 // never sent to a webhook that cannot answer. Bounded: a tag that does not take within workloadTimeout (a
-// missing istiod, another writer reverting it) fails instead of re-applying forever.
+// missing istiod, another writer reverting it) fails instead of re-applying forever. Helm mode moves it between
+// the releases' revisionTags instead (helm/switching-tag.ts).
 import type { Draft } from '../draft.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
 import { REQUEUE, fail, next, working, type StepOutcome } from '../step.ts';
 import { moveTag, tagPointsAt } from '../tag-moves.ts';
+import { switchingTagWithHelm } from './helm/switching-tag.ts';
 
 /** Moves one tag onto the new revision; undefined once it points there. Shared with later waves' tags. */
 export function switchTag(draft: Draft, tag: string): StepOutcome | undefined {
@@ -26,6 +28,7 @@ export function switchTag(draft: Draft, tag: string): StepOutcome | undefined {
 }
 
 export function switchingTag(draft: Draft): StepOutcome {
+  if (draft.spec.installer.mode === 'helm') return switchingTagWithHelm(draft);
   const waiting = switchTag(draft, draft.spec.tag);
   if (waiting !== undefined) return waiting;
   draft.setCondition('TagSwitched', 'True', 'TagSwitched', `tag "${draft.spec.tag}" points at revision ${draft.toRevision}`);

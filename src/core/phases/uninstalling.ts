@@ -1,8 +1,10 @@
 // Uninstalling: remove the old revision only when nothing uses it (no tag, namespace label, live pod, shared
 // component or validator: see inventory.ts), and only after the grace period; external mode waits for someone
-// else to remove it.
+// else to remove it. Helm mode runs `helm uninstall` on the old istiod release.
 import type { Draft } from '../draft.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
+import { helmContext, uninstallReleaseJob } from '../helm-jobs.ts';
+import { istiodRelease } from '../helm-release.ts';
 import { findJob, installerJob } from '../installer-jobs.ts';
 import { describeReferences, referencesTo } from '../inventory.ts';
 import { blocked, fail, next, working, type StepOutcome } from '../step.ts';
@@ -19,10 +21,15 @@ export function uninstalling(draft: Draft): StepOutcome {
   if (!spec.uninstall.enabled) return succeed('UninstallDisabled', `revision ${old} left installed (spec.uninstall.enabled is false)`);
 
   const present = observed.revisions.some((r) => r.revision === old) || findCanonicalWebhook(observed.mutatingWebhooks, old) !== undefined;
-  const uninstallJob = installerJob(draft.upgrade.metadata, spec, { purpose: 'uninstall', revision: old, istioNamespace: observed.istioNamespace, allowedImages: observed.allowedInstallerImages });
+  const helmRelease = spec.installer.mode === 'helm' ? istiodRelease(observed.revisions.find((r) => r.revision === old))?.release : undefined;
+  const uninstallJob =
+    spec.installer.mode === 'helm'
+      ? uninstallReleaseJob(helmContext(draft), 'uninstall', helmRelease ?? '')
+      : installerJob(draft.upgrade.metadata, spec, { purpose: 'uninstall', revision: old, istioNamespace: observed.istioNamespace, allowedImages: observed.allowedInstallerImages });
+  const tool = spec.installer.mode === 'helm' ? `helm uninstall ${helmRelease ?? '?'}` : `istioctl uninstall --revision ${old}`;
   const job = findJob(observed.jobs, uninstallJob.jobName);
   // istioctl deletes the Deployment and webhooks before it has pruned the rest: its Job ends the step.
-  if (job?.outcome === 'Running') return working('Uninstalling', `waiting for Job ${job.name} (istioctl uninstall)`);
+  if (job?.outcome === 'Running') return working('Uninstalling', `waiting for Job ${job.name} (${tool})`);
   if (!present) return succeed('Removed', `revision ${old} is removed`);
 
   if (job === undefined) {
@@ -49,10 +56,13 @@ export function uninstalling(draft: Draft): StepOutcome {
     draft.setCondition('OldRevisionRemoved', 'False', 'WaitingForExternalRemoval', message);
     return working('WaitingForExternalRemoval', message);
   }
+  if (job === undefined && spec.installer.mode === 'helm' && helmRelease === undefined) {
+    return fail('UninstallFailed', `the istiod Deployment of revision ${old} lost its Helm release marks (meta.helm.sh/release-name); remove its release by hand with helm uninstall`);
+  }
   if (job === undefined) {
-    draft.setCondition('OldRevisionRemoved', 'False', 'Uninstalling', `running \`istioctl ${uninstallJob.args.join(' ')}\` (Job ${uninstallJob.jobName})`);
+    draft.setCondition('OldRevisionRemoved', 'False', 'Uninstalling', `running \`${uninstallJob.tool} ${uninstallJob.args.join(' ')}\` (Job ${uninstallJob.jobName})`);
     return working('Uninstalling', `removing revision ${old} with Job ${uninstallJob.jobName}`, [uninstallJob]);
   }
-  if (job.outcome === 'Failed') return fail('UninstallFailed', `istioctl uninstall --revision ${old} failed (Job ${job.name}): ${job.message ?? 'no output'}`);
+  if (job.outcome === 'Failed') return fail('UninstallFailed', `${tool} failed (Job ${job.name}): ${job.message ?? 'no output'}`);
   return working('Uninstalling', `Job ${job.name} succeeded; waiting for revision ${old} to disappear`);
 }

@@ -3,6 +3,7 @@
 import type { Finding, PrecheckContext } from './context.ts';
 import { sharedOldComponents } from './components.ts';
 import { gateways } from './gateways.ts';
+import { helmReleases } from './helm-releases.ts';
 import { installerImage } from './installer-image.ts';
 import { additionalTags, installerOwnership, installLeavesInjection, targetRevision } from './revisions.ts';
 import { soakQueries } from './soak-queries.ts';
@@ -21,6 +22,7 @@ export const PRECHECKS: readonly Precheck[] = [
   { name: 'kubernetes-version', check: kubernetesVersion },
   { name: 'target-revision', check: targetRevision },
   { name: 'installer-ownership', check: installerOwnership },
+  { name: 'helm-releases', check: helmReleases },
   { name: 'additional-tags', check: additionalTags },
   { name: 'install-leaves-injection', check: installLeavesInjection },
   { name: 'gateways', check: gateways },

@@ -1,8 +1,9 @@
-// The Kubernetes Job (and overlay ConfigMap) that runs one istioctl command for an upgrade.
-import type { V1ClusterRoleBinding, V1ConfigMap, V1Job } from '@kubernetes/client-node';
+// The Kubernetes Job (and overlay ConfigMap) that runs one installer command (istioctl or helm) for an upgrade.
+import type { V1ClusterRoleBinding, V1ConfigMap, V1EnvVar, V1Job } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import { API_GROUP_VERSION, GRANTED_FOR_ANNOTATION, KIND, PURPOSE_LABEL, UPGRADE_LABEL } from '../../api/constants.ts';
 import type { RunInstallerJob } from '../../core/actions.ts';
+import { HELM_PASSWORD_ENV, HELM_USERNAME_ENV } from '../../core/helm-jobs.ts';
 import { OVERLAY_PATH } from '../../core/installer-jobs.ts';
 
 export interface JobOwner {
@@ -28,7 +29,7 @@ function ownerReference(owner: JobOwner) {
 
 function labels(action: RunInstallerJob, owner: JobOwner): Record<string, string> {
   return {
-    'app.kubernetes.io/name': 'istioctl',
+    'app.kubernetes.io/name': action.tool,
     'app.kubernetes.io/managed-by': 'istio-upgrade-operator',
     [UPGRADE_LABEL]: owner.uid,
     [PURPOSE_LABEL]: action.purpose,
@@ -45,8 +46,35 @@ export function overlayConfigMap(action: RunInstallerJob, owner: JobOwner, setti
   };
 }
 
+/** The ClusterRole a Job of this tool is granted: helm needs reads and writes of its release Secrets (docs/security.md). */
+export function installerRoleName(action: Pick<RunInstallerJob, 'tool'>, settings: Pick<InstallerSettings, 'serviceAccount'>): string {
+  return action.tool === 'helm' ? `${settings.serviceAccount}-helm` : settings.serviceAccount;
+}
+
+/**
+ * helm writes its cache and config under HOME; the root filesystem is read-only, so they go to the /tmp emptyDir.
+ * Repository credentials come from the Secret, expanded into the args by Kubernetes ($(VAR)).
+ */
+function toolEnv(action: RunInstallerJob): V1EnvVar[] {
+  if (action.tool !== 'helm') return [];
+  const secret = action.credentialsSecret;
+  return [
+    { name: 'HOME', value: '/tmp' },
+    { name: 'HELM_CACHE_HOME', value: '/tmp/helm/cache' },
+    { name: 'HELM_CONFIG_HOME', value: '/tmp/helm/config' },
+    { name: 'HELM_DATA_HOME', value: '/tmp/helm/data' },
+    ...(secret === undefined
+      ? []
+      : [
+          { name: HELM_USERNAME_ENV, valueFrom: { secretKeyRef: { name: secret, key: 'username' } } },
+          { name: HELM_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: secret, key: 'password' } } },
+        ]),
+  ];
+}
+
 export function installerJobSpec(action: RunInstallerJob, owner: JobOwner, settings: InstallerSettings): V1Job {
   const withOverlay = action.overlay !== undefined;
+  const env = toolEnv(action);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -63,9 +91,10 @@ export function installerJobSpec(action: RunInstallerJob, owner: JobOwner, setti
           securityContext: { runAsNonRoot: true, runAsUser: 1337, runAsGroup: 1337, seccompProfile: { type: 'RuntimeDefault' } },
           containers: [
             {
-              name: 'istioctl',
+              name: action.tool,
               image: action.image,
               args: [...action.args],
+              ...(env.length > 0 ? { env } : {}),
               terminationMessagePolicy: 'FallbackToLogsOnError',
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
               resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
@@ -94,7 +123,7 @@ export function installerBinding(action: RunInstallerJob, owner: JobOwner, setti
       annotations: { [GRANTED_FOR_ANNOTATION]: action.jobName },
       ownerReferences: ownerReference(owner),
     },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: settings.serviceAccount },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: installerRoleName(action, settings) },
     subjects: [{ kind: 'ServiceAccount', name: settings.serviceAccount, namespace: settings.namespace }],
   };
 }

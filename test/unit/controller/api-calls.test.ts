@@ -154,7 +154,7 @@ describe('actions: the API calls each makes, idempotently', () => {
     ['a 409 Conflict is not an existing Job: transient, retried', 'Conflict', 'TransientError'],
   ] as const) {
     it(`installer Job: the overlay ConfigMap first, then the Job; ${name}`, async () => {
-      const job: Action = { type: 'runInstallerJob', purpose: 'install', jobName: 'up-install-1', image: 'i', args: ['install'], overlay: { spec: {} } };
+      const job: Action = { type: 'runInstallerJob', tool: 'istioctl', purpose: 'install', jobName: 'up-install-1', image: 'i', args: ['install'], overlay: { spec: {} } };
       const { outcome, trace } = await run(job, (c) => c.on('batch.createNamespacedJob', () => { throw apiError(409, 'injected', reason); }));
       assert.equal(outcome instanceof Error ? outcome.name : outcome, expected);
       assert.deepEqual(trace, ['rbac.patchClusterRoleBinding istio-upgrade-installer', 'core.createNamespacedConfigMap istio-upgrade-operator/', 'batch.createNamespacedJob istio-upgrade-operator/']);
@@ -162,7 +162,7 @@ describe('actions: the API calls each makes, idempotently', () => {
   }
 
   it('installer Job: the binding is server-side applied first, annotated with the Job it is granted for', async () => {
-    const job: Action = { type: 'runInstallerJob', purpose: 'install', jobName: 'up-install-1', image: 'i', args: ['install'], overlay: undefined };
+    const job: Action = { type: 'runInstallerJob', tool: 'istioctl', purpose: 'install', jobName: 'up-install-1', image: 'i', args: ['install'], overlay: undefined };
     const { clients } = await run(job);
     const apply = clients.calls[0];
     assert.equal(apply?.method, 'patchClusterRoleBinding');
