@@ -7,6 +7,7 @@
 #     etcd-<ver>/etcd
 #     kwok-<ver>/{kwok,kwokctl}
 #     istio-<ver>/{istioctl,pilot-discovery}        (one per Istio version)
+#     helm-<ver>/helm
 #     paths.env                                      (KEY=value paths of the above, for the harness)
 #
 # Versions come from hack/versions.env; the wrapper modules (go.mod/go.sum) live next to this
@@ -17,7 +18,7 @@
 # or, before any, from the figures in hack/build/README.md.
 #
 # Usage: hack/build/build-binaries.sh [--force] [component...]
-#   components: k8s etcd kwok istio-old istio-new   (default: all; `istio` = both Istio versions)
+#   components: k8s etcd kwok istio-old istio-new helm   (default: all; `istio` = both Istio versions)
 # Env:   IUO_CACHE        cache root (default $HOME/.cache/istio-upgrade-operator)
 #        IUO_BUILD_JOBS   go build -p (default 2 = one per core; peak RAM was ~3.5 GiB)
 #        IUO_BUILD_PROGRESS_FD  also write the progress lines (only those) to this open fd
@@ -59,12 +60,12 @@ for arg in "$@"; do
     --force) FORCE=1 ;;
     -h | --help) sed -n '2,25p' "${SELF}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     k8s | kubernetes) COMPONENTS+=(k8s) ;;
-    etcd | kwok | istio-old | istio-new) COMPONENTS+=("${arg}") ;;
+    etcd | kwok | istio-old | istio-new | helm) COMPONENTS+=("${arg}") ;;
     istio) COMPONENTS+=(istio-old istio-new) ;;
     *) die "unknown argument '${arg}' (try --help)" ;;
   esac
 done
-((${#COMPONENTS[@]})) || COMPONENTS=(k8s etcd kwok istio-old istio-new)
+((${#COMPONENTS[@]})) || COMPONENTS=(k8s etcd kwok istio-old istio-new helm)
 mapfile -t COMPONENTS < <(printf '%s\n' "${COMPONENTS[@]}" | awk '!seen[$0]++') # each once, in order
 
 # --- toolchain ---------------------------------------------------------------------------------
@@ -110,7 +111,7 @@ SUMMARY=()
 # Seconds of the last successful build of each component (k8s, etcd, kwok, istio-<minor>), kept
 # next to the binaries; before any recorded build, the figures of hack/build/README.md (2 cores).
 TIMES_FILE=${BIN_ROOT}/build-times.json
-declare -A README_SECS=([k8s]=380 [etcd]=30 [kwok]=140 [istio-1.30]=390 [istio-1.31]=330)
+declare -A README_SECS=([k8s]=380 [etcd]=30 [kwok]=140 [istio-1.30]=390 [istio-1.31]=330 [helm]=85)
 declare -A LAST_SECS=()
 time_key() { # k8s etcd kwok as they are; istio-1.30.4 -> istio-1.30
   if [[ "$1" == istio-* ]]; then cut -d. -f1,2 <<<"$1"; else echo "$1"; fi
@@ -158,6 +159,33 @@ module_time() {
   (cd "$1" && go list -m -json "$2") | sed -n 's/^[[:space:]]*"Time": "\(.*\)",*$/\1/p'
 }
 
+# The progress line of a planned component starting (NAME, its time key), and its end (NAME, key, seconds taken),
+# which also records the time for the next build's expectations.
+STEP_EXPECTED=0
+step_started() {
+  STEP_EXPECTED=$(expected_secs "$2")
+  STEP_NO=$((STEP_NO + 1))
+  STEP="build ${STEP_NO}/${#PLAN[@]} $1"
+  progress "${STEP}: started, expected ~$(fmt_secs "${STEP_EXPECTED}") (elapsed $(fmt_secs $(($(now) - TOTAL_START))), whole build ~$(fmt_secs $(($(now) - TOTAL_START + REMAINING_SECS))))"
+}
+step_done() {
+  local took=$3 elapsed
+  SUMMARY+=("$1: built in $(fmt_secs "${took}")")
+  LAST_SECS[$2]=${took}
+  save_times
+  REMAINING_SECS=$((REMAINING_SECS - STEP_EXPECTED))
+  ((REMAINING_SECS > 0)) || REMAINING_SECS=0
+  elapsed=$(($(now) - TOTAL_START))
+  if ((STEP_NO == 1 && ${#PLAN[@]} == 1)); then
+    progress "${STEP}: done in $(fmt_secs "${took}")"
+  elif ((STEP_NO == ${#PLAN[@]})); then
+    progress "${STEP}: done in $(fmt_secs "${took}") (all ${#PLAN[@]} built in $(fmt_secs "${elapsed}"))"
+  else
+    progress "${STEP}: done in $(fmt_secs "${took}") (elapsed $(fmt_secs "${elapsed}"), whole build ~$(fmt_secs $((elapsed + REMAINING_SECS))))"
+  fi
+  STEP=""
+}
+
 # build_component NAME WRAPPER_DIR OUT_DIR "BINARIES" RECIPE CHECK_FN RENAME -- GO_BUILD_ARGS...
 # Builds into a temporary dir next to OUT_DIR (RENAME "from:to" renames a built binary, "-" none),
 # runs CHECK_FN on it, then swaps it in and stamps it.
@@ -184,12 +212,9 @@ build_component() {
     SUMMARY+=("${name}: up to date (skipped)")
     return 0
   fi
-  local key expected start tmp
+  local key start tmp
   key=$(time_key "${name}")
-  expected=$(expected_secs "${key}")
-  STEP_NO=$((STEP_NO + 1))
-  STEP="build ${STEP_NO}/${#PLAN[@]} ${name}"
-  progress "${STEP}: started, expected ~$(fmt_secs "${expected}") (elapsed $(fmt_secs $(($(now) - TOTAL_START))), whole build ~$(fmt_secs $(($(now) - TOTAL_START + REMAINING_SECS))))"
+  step_started "${name}" "${key}"
   echo "build-binaries: ${name}: building into ${out} (go build -p ${JOBS})"
   start=$(now)
   tmp=$(mktemp -d "${BIN_ROOT}/.tmp-$(basename "${out}")-XXXXXX")
@@ -204,21 +229,7 @@ build_component() {
   echo "${fp}" >"${tmp}/.iuo-stamp"
   rm -rf "${out}"
   mv "${tmp}" "${out}"
-  local took=$(($(now) - start))
-  SUMMARY+=("${name}: built in $(fmt_secs "${took}")")
-  LAST_SECS[${key}]=${took}
-  save_times
-  REMAINING_SECS=$((REMAINING_SECS - expected))
-  ((REMAINING_SECS > 0)) || REMAINING_SECS=0
-  local elapsed=$(($(now) - TOTAL_START))
-  if ((STEP_NO == 1 && ${#PLAN[@]} == 1)); then
-    progress "${STEP}: done in $(fmt_secs "${took}")"
-  elif ((STEP_NO == ${#PLAN[@]})); then
-    progress "${STEP}: done in $(fmt_secs "${took}") (all ${#PLAN[@]} built in $(fmt_secs "${elapsed}"))"
-  else
-    progress "${STEP}: done in $(fmt_secs "${took}") (elapsed $(fmt_secs "${elapsed}"), whole build ~$(fmt_secs $((elapsed + REMAINING_SECS))))"
-  fi
-  STEP=""
+  step_done "${name}" "${key}" $(($(now) - start))
 }
 
 expect() { # expect DESCRIPTION OUTPUT NEEDLE
@@ -235,6 +246,7 @@ ETCD_DIR=${BIN_ROOT}/etcd-${ETCD_VERSION}
 KWOK_DIR=${BIN_ROOT}/kwok-${KWOK_VERSION}
 ISTIO_OLD_DIR=${BIN_ROOT}/istio-${ISTIO_OLD_VERSION}
 ISTIO_NEW_DIR=${BIN_ROOT}/istio-${ISTIO_NEW_VERSION}
+HELM_DIR=${BIN_ROOT}/helm-${HELM_VERSION}
 
 K8S_BUILD_DATE=""
 check_k8s() {
@@ -311,6 +323,31 @@ build_istio() { # build_istio OLD|NEW
     istio.io/istio/istioctl/cmd/istioctl istio.io/istio/pilot/cmd/pilot-discovery
 }
 
+HELM_K8S_VERSION=""
+check_helm() {
+  expect helm "$("$1/helm" version 2>&1)" "Version:\"${HELM_VERSION}\"" &&
+    expect helm "$("$1/helm" version 2>&1)" "GitTreeState:\"clean\""
+}
+build_helm() {
+  local w=${HERE}/helm ld="-s -w" kv major minor
+  CURRENT=helm
+  # Helm's Makefile: the version variables, and the Kubernetes version `helm lint`/`template` assume by default,
+  # taken from the k8s.io/client-go version helm is built with (v0.37 -> 1.37). A release build from its tag has
+  # empty metadata and a clean tree; the module zip has no git metadata, so the commit is unknown (empty).
+  [[ -n "${HELM_K8S_VERSION}" ]] || HELM_K8S_VERSION=$(cd "${w}" && go list -m -f '{{.Version}}' k8s.io/client-go)
+  [[ "${HELM_K8S_VERSION}" =~ ^v0\.([0-9]+)\. ]] || die "cannot read the k8s.io/client-go version of the helm wrapper (got '${HELM_K8S_VERSION}')"
+  major=1 minor=${BASH_REMATCH[1]}
+  for kv in "version=${HELM_VERSION}" "metadata=" "gitCommit=" "gitTreeState=clean"; do
+    ld+=" -X helm.sh/helm/v3/internal/version.${kv}"
+  done
+  for kv in "k8sVersionMajor=${major}" "k8sVersionMinor=${minor}"; do
+    ld+=" -X helm.sh/helm/v3/pkg/lint/rules.${kv} -X helm.sh/helm/v3/pkg/chartutil.${kv}"
+  done
+  build_component helm "${w}" "${HELM_DIR}" "helm" "helm:${HELM_VERSION}" check_helm - -- \
+    -ldflags "${ld}" \
+    helm.sh/helm/v3/cmd/helm
+}
+
 # --- main ----------------------------------------------------------------------------------------
 echo "build-binaries: ${GOVERSION} ${HOST_OS}/${HOST_ARCH}, cache ${BIN_ROOT}, -p ${JOBS}, components: ${COMPONENTS[*]}"
 run_components() {
@@ -322,6 +359,7 @@ run_components() {
       kwok) build_kwok ;;
       istio-old) build_istio OLD ;;
       istio-new) build_istio NEW ;;
+      helm) build_helm ;;
     esac
   done
 }
@@ -357,6 +395,7 @@ ETCD_BIN_DIR=${ETCD_DIR}
 KWOK_BIN_DIR=${KWOK_DIR}
 ISTIO_OLD_BIN_DIR=${ISTIO_OLD_DIR}
 ISTIO_NEW_BIN_DIR=${ISTIO_NEW_DIR}
+HELM=${HELM_DIR}/helm
 EOF
 mv "${BIN_ROOT}/paths.env.tmp" "${BIN_ROOT}/paths.env"
 echo "build-binaries: summary"

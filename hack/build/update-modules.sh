@@ -68,6 +68,14 @@ kwok_gomod=$(gomod_of "sigs.k8s.io/kwok@${KWOK_VERSION}")
 body=$'\ntool (\n\tsigs.k8s.io/kwok/cmd/kwok\n\tsigs.k8s.io/kwok/cmd/kwokctl\n)\n\nrequire sigs.k8s.io/kwok '"${KWOK_VERSION}"$'\n'
 write_module "${HERE}/kwok" iuo.local/build/kwok "$(go_line_of "${kwok_gomod}")" "${body}"
 
+# --- helm (cmd/helm only; its own wrapper, so its k8s.io/* versions do not touch the Kubernetes one).
+helm_gomod=$(gomod_of "helm.sh/helm/v3@${HELM_VERSION}")
+if grep -q '=>' "${helm_gomod}"; then
+  die "helm.sh/helm/v3@${HELM_VERSION} has replace directives; copy them into the wrapper by hand"
+fi
+body=$'\ntool helm.sh/helm/v3/cmd/helm\n\nrequire helm.sh/helm/v3 '"${HELM_VERSION}"$'\n'
+write_module "${HERE}/helm" iuo.local/build/helm "$(go_line_of "${helm_gomod}")" "${body}"
+
 # --- Istio, one wrapper per minor: hack/build/istio-<major>.<minor>.
 keep=()
 for which in OLD NEW; do

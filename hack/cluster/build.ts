@@ -44,6 +44,7 @@ export async function buildBinaries(info: ClusterInfo, verbose: boolean, log: (l
     ['kwok', info.binDirs.kwok, ['kwok', 'kwokctl'], true],
     ['istio old', info.binDirs.istioOld, ['istioctl', 'pilot-discovery'], false],
     ['istio new', info.binDirs.istioNew, ['istioctl', 'pilot-discovery'], false],
+    ['helm', info.binDirs.helm, ['helm'], false],
   ] as const) {
     for (const f of files) {
       if (existsSync(join(dir, f))) continue;
@@ -66,6 +67,8 @@ export function linkBinDir(info: ClusterInfo): void {
     [`istioctl-${istioOld}`, join(info.binDirs.istioOld, 'istioctl')],
     [`pilot-discovery-${istioNew}`, join(info.binDirs.istioNew, 'pilot-discovery')],
     [`pilot-discovery-${istioOld}`, join(info.binDirs.istioOld, 'pilot-discovery')],
+    ['helm', join(info.binDirs.helm, 'helm')],
+    [`helm-${info.versions.helm}`, join(info.binDirs.helm, 'helm')],
   ];
   for (const [name, target] of links) {
     const at = join(info.binDir, name);

@@ -27,6 +27,8 @@ export interface ClusterVersions {
   istioOldRevision: string;
   istioNewRevision: string;
   istioHub: string;
+  /** HELM_VERSION, with its leading v (v3.22.0). */
+  helm: string;
   /** Every KEY=value of hack/versions.env. */
   all: Record<string, string>;
 }
@@ -45,9 +47,12 @@ export interface ClusterInfo {
   prometheusUrl: string;
   exporterUrl: string;
   operatorMetricsAddress: string;
-  /** Directory put first on PATH by exec/runInNetns: kubectl, kwokctl, istioctl (new), istioctl-<v>, pilot-discovery-<v>. */
+  /**
+   * Directory put first on PATH by exec/runInNetns: kubectl, kwokctl, istioctl (new), istioctl-<v>, pilot-discovery-<v>,
+   * helm and helm-<HELM_VERSION>.
+   */
   binDir: string;
-  binDirs: { k8s: string; etcd: string; kwok: string; istioOld: string; istioNew: string };
+  binDirs: { k8s: string; etcd: string; kwok: string; istioOld: string; istioNew: string; helm: string };
   logsDir: string;
   versions: ClusterVersions;
   /** Environment for processes of the cluster (KUBECONFIG, PATH, IUO_* and the URLs). */
@@ -89,6 +94,7 @@ export function readVersions(file = join(REPO_ROOT, 'hack', 'versions.env')): Cl
     istioOldRevision: get('ISTIO_OLD_REVISION'),
     istioNewRevision: get('ISTIO_NEW_REVISION'),
     istioHub: get('ISTIO_HUB'),
+    helm: get('HELM_VERSION'),
     all,
   };
 }
@@ -140,6 +146,7 @@ export function clusterInfo(): ClusterInfo {
     kwok: join(bin, `kwok-${versions.kwok}`),
     istioOld: join(bin, `istio-${versions.istioOld}`),
     istioNew: join(bin, `istio-${versions.istioNew}`),
+    helm: join(bin, `helm-${versions.helm}`),
   };
   const netns = `iuo-${name}`;
   const prometheusUrl = `http://${PROMETHEUS_ADDRESS}`;
