@@ -8,6 +8,7 @@
 #     kwok-<ver>/{kwok,kwokctl}
 #     istio-<ver>/{istioctl,pilot-discovery}        (one per Istio version)
 #     helm-<ver>/helm
+#     chart-repo/{index.yaml,*.tgz}                  (Helm repository of base/istiod/gateway of both Istio versions)
 #     paths.env                                      (KEY=value paths of the above, for the harness)
 #
 # Versions come from hack/versions.env; the wrapper modules (go.mod/go.sum) live next to this
@@ -18,7 +19,8 @@
 # or, before any, from the figures in hack/build/README.md.
 #
 # Usage: hack/build/build-binaries.sh [--force] [component...]
-#   components: k8s etcd kwok istio-old istio-new helm   (default: all; `istio` = both Istio versions)
+#   components: k8s etcd kwok istio-old istio-new helm charts   (default: all; `istio` = both Istio versions;
+#               `charts` packages the Istio charts with the built helm, so it needs helm)
 # Env:   IUO_CACHE        cache root (default $HOME/.cache/istio-upgrade-operator)
 #        IUO_BUILD_JOBS   go build -p (default 2 = one per core; peak RAM was ~3.5 GiB)
 #        IUO_BUILD_PROGRESS_FD  also write the progress lines (only those) to this open fd
@@ -60,12 +62,12 @@ for arg in "$@"; do
     --force) FORCE=1 ;;
     -h | --help) sed -n '2,25p' "${SELF}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     k8s | kubernetes) COMPONENTS+=(k8s) ;;
-    etcd | kwok | istio-old | istio-new | helm) COMPONENTS+=("${arg}") ;;
+    etcd | kwok | istio-old | istio-new | helm | charts) COMPONENTS+=("${arg}") ;;
     istio) COMPONENTS+=(istio-old istio-new) ;;
     *) die "unknown argument '${arg}' (try --help)" ;;
   esac
 done
-((${#COMPONENTS[@]})) || COMPONENTS=(k8s etcd kwok istio-old istio-new helm)
+((${#COMPONENTS[@]})) || COMPONENTS=(k8s etcd kwok istio-old istio-new helm charts)
 mapfile -t COMPONENTS < <(printf '%s\n' "${COMPONENTS[@]}" | awk '!seen[$0]++') # each once, in order
 
 # --- toolchain ---------------------------------------------------------------------------------
@@ -111,7 +113,7 @@ SUMMARY=()
 # Seconds of the last successful build of each component (k8s, etcd, kwok, istio-<minor>), kept
 # next to the binaries; before any recorded build, the figures of hack/build/README.md (2 cores).
 TIMES_FILE=${BIN_ROOT}/build-times.json
-declare -A README_SECS=([k8s]=380 [etcd]=30 [kwok]=140 [istio-1.30]=390 [istio-1.31]=330 [helm]=85)
+declare -A README_SECS=([k8s]=380 [etcd]=30 [kwok]=140 [istio-1.30]=390 [istio-1.31]=330 [helm]=85 [charts]=2)
 declare -A LAST_SECS=()
 time_key() { # k8s etcd kwok as they are; istio-1.30.4 -> istio-1.30
   if [[ "$1" == istio-* ]]; then cut -d. -f1,2 <<<"$1"; else echo "$1"; fi
@@ -247,6 +249,7 @@ KWOK_DIR=${BIN_ROOT}/kwok-${KWOK_VERSION}
 ISTIO_OLD_DIR=${BIN_ROOT}/istio-${ISTIO_OLD_VERSION}
 ISTIO_NEW_DIR=${BIN_ROOT}/istio-${ISTIO_NEW_VERSION}
 HELM_DIR=${BIN_ROOT}/helm-${HELM_VERSION}
+CHART_REPO_DIR=${BIN_ROOT}/chart-repo
 
 K8S_BUILD_DATE=""
 check_k8s() {
@@ -348,6 +351,125 @@ build_helm() {
     helm.sh/helm/v3/cmd/helm
 }
 
+# --- the Helm chart repository of both Istio versions ----------------------------------------------
+# base, istiod and gateway of each pinned Istio, from the istio.io/istio module source, with the image defaults a
+# release sets (istio/release-builder: global.hub = ISTIO_HUB, global.tag = the version, as istioctl bakes them),
+# packaged with the built helm as <chart>-<version>.tgz (chart version = appVersion = the Istio version) and
+# indexed (`helm repo index`; relative URLs, so the repository can be served from any address).
+charts_source_dir() { # the istio.io/istio module source of ISTIO_<OLD|NEW>_MODULE_VERSION (downloaded if needed)
+  local mod_var="ISTIO_$1_MODULE_VERSION" ver_var="ISTIO_$1_VERSION" json dir
+  local minor
+  minor=$(cut -d. -f1,2 <<<"${!ver_var}")
+  json=$(cd "${HERE}/istio-${minor}" && go mod download -json "istio.io/istio@${!mod_var}") ||
+    die "cannot download istio.io/istio@${!mod_var}"
+  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p' <<<"${json}")
+  [[ -d "${dir}/manifests/charts" ]] || die "no manifests/charts in ${dir}"
+  echo "${dir}"
+}
+# Sets the image defaults of a copied chart: hub/tag directly under `global:` (in `_internal_defaults_do_not_set:`
+# in recent charts, at the top in older ones); fails unless exactly one hub and one tag line were set where a
+# chart has any.
+set_chart_image_defaults() { # set_chart_image_defaults VALUES_FILE HUB TAG
+  local out=$1.tmp n
+  awk -v hub="$2" -v tag="$3" '
+    function indent(l) { match(l, /^ */); return RLENGTH }
+    /^[ ]*[^ #]/ {
+      ind = indent($0)
+      if (in_global && ind <= global_ind) in_global = 0
+      if ($0 ~ /^[ ]*global:[ ]*$/ && (ind == 0 || (ind == 2 && under_defaults))) { in_global = 1; global_ind = ind; child = -1 }
+      else if (in_global) {
+        if (child < 0) child = ind
+        if (ind == child && $0 ~ /^[ ]*hub:/) { $0 = sprintf("%*shub: %s", ind, "", hub); n++ }
+        if (ind == child && $0 ~ /^[ ]*tag:/) { $0 = sprintf("%*stag: %s", ind, "", tag); n++ }
+      }
+      if (ind == 0) under_defaults = ($0 ~ /^_internal_defaults_do_not_set:/)
+    }
+    { print }
+    END { print n + 0 > "/dev/stderr" }
+  ' "$1" 2>"${out}.n" >"${out}" || die "cannot rewrite $1"
+  n=$(cat "${out}.n")
+  rm -f "${out}.n"
+  mv "${out}" "$1"
+  echo "${n}"
+}
+check_charts() { # the repository serves the 3 charts of both versions and istiod renders the pinned images
+  local v idx
+  idx=$(cat "$1/index.yaml") || return 1
+  for v in "${ISTIO_OLD_VERSION}" "${ISTIO_NEW_VERSION}"; do
+    for c in base istiod gateway; do
+      [[ -s "$1/${c}-${v}.tgz" ]] || { echo "build-binaries: missing $1/${c}-${v}.tgz" >&2; return 1; }
+    done
+    expect "istiod ${v} image" "$(HELM_CACHE_HOME=$1/.helm HELM_CONFIG_HOME=$1/.helm HELM_DATA_HOME=$1/.helm \
+      "${HELM_DIR}/helm" template x "$1/istiod-${v}.tgz" 2>&1 | grep 'image:')" "image: \"${ISTIO_HUB}/pilot:${v}\"" || return 1
+  done
+  rm -rf "$1/.helm"
+  expect index "${idx}" "version: ${ISTIO_NEW_VERSION}"
+}
+build_charts() {
+  CURRENT=charts
+  local recipe old_src new_src fp which ver src chart n out=${CHART_REPO_DIR} uptodate=0
+  [[ -x "${HELM_DIR}/helm" ]] || [[ "${MODE}" == plan ]] || die "no helm in ${HELM_DIR}: build the helm component first"
+  old_src=$(charts_source_dir OLD) new_src=$(charts_source_dir NEW)
+  # Everything that shapes the repository: the versions and sources, the hub, the helm that packs it, this recipe.
+  recipe="charts:${ISTIO_OLD_VERSION}:${ISTIO_OLD_MODULE_VERSION}:${ISTIO_NEW_VERSION}:${ISTIO_NEW_MODULE_VERSION}:${ISTIO_HUB}:${HELM_VERSION}"
+  fp=$( {
+    echo "${recipe}"
+    cat "${HELM_DIR}/.iuo-stamp" 2>/dev/null || echo "no helm"
+    declare -f charts_source_dir set_chart_image_defaults check_charts build_charts
+  } | sha256sum | cut -d' ' -f1)
+  if ((!FORCE)) && [[ -f "${out}/index.yaml" && "$(cat "${out}/.iuo-stamp" 2>/dev/null)" == "${fp}" ]]; then uptodate=1; fi
+  # (a helm about to be rebuilt gets a new stamp, so the repository is repacked after it)
+  [[ " ${PLAN[*]} " != *" helm "* ]] || uptodate=0
+  if [[ "${MODE}" == plan ]]; then
+    ((uptodate)) || PLAN+=(charts)
+    return 0
+  fi
+  if ((uptodate)); then
+    echo "build-binaries: charts: up to date in ${out}"
+    SUMMARY+=("charts: up to date (skipped)")
+    return 0
+  fi
+  local start tmp
+  step_started charts charts
+  start=$(now)
+  tmp=$(mktemp -d "${BIN_ROOT}/.tmp-chart-repo-XXXXXX")
+  TMP_DIRS+=("${tmp}")
+  chmod 0755 "${tmp}"
+  # helm's own state (repository cache, plugins) stays in the scratch dir, never in ~/.cache/helm or ~/.config/helm.
+  local hh=${tmp}/.helm
+  for which in OLD NEW; do
+    ver_var="ISTIO_${which}_VERSION"
+    ver=${!ver_var}
+    [[ "${which}" == OLD ]] && src=${old_src} || src=${new_src}
+    for chart in base istiod gateway; do
+      local from=${src}/manifests/charts/${chart}
+      # istiod lives in istio-control/istio-discovery (chart name istiod) in the releases pinned so far.
+      [[ "${chart}" != istiod || -f "${from}/Chart.yaml" ]] || from=${src}/manifests/charts/istio-control/istio-discovery
+      [[ -f "${from}/Chart.yaml" ]] || die "Istio ${ver}: no ${chart} chart in ${src}/manifests/charts"
+      grep -q "^name: ${chart}\$" "${from}/Chart.yaml" || die "Istio ${ver}: ${from}/Chart.yaml is not named ${chart}"
+      local work=${tmp}/.src/${ver}/${chart}
+      mkdir -p "$(dirname "${work}")"
+      cp -r --no-preserve=mode "${from}" "${work}" # the module cache is read-only
+      n=$(set_chart_image_defaults "${work}/values.yaml" "${ISTIO_HUB}" "${ver}")
+      if [[ "${chart}" == istiod && "${n}" != 2 ]]; then
+        die "Istio ${ver}: expected one global.hub and one global.tag in ${from}/values.yaml, set ${n} line(s)"
+      fi
+      echo "build-binaries: charts: ${chart} ${ver} from ${from} (${n} image default(s) set)"
+      HELM_CACHE_HOME=${hh} HELM_CONFIG_HOME=${hh} HELM_DATA_HOME=${hh} \
+        "${HELM_DIR}/helm" package "${work}" --version "${ver}" --app-version "${ver}" --destination "${tmp}" ||
+        die "helm package ${chart} ${ver} failed"
+    done
+  done
+  rm -rf "${tmp}/.src" "${hh}"
+  HELM_CACHE_HOME=${hh} HELM_CONFIG_HOME=${hh} HELM_DATA_HOME=${hh} "${HELM_DIR}/helm" repo index "${tmp}" || die "helm repo index failed"
+  rm -rf "${hh}"
+  check_charts "${tmp}" || die "the chart repository in ${tmp} is not what the cluster expects (see above)"
+  echo "${fp}" >"${tmp}/.iuo-stamp"
+  rm -rf "${out}"
+  mv "${tmp}" "${out}"
+  step_done charts charts $(($(now) - start))
+}
+
 # --- main ----------------------------------------------------------------------------------------
 echo "build-binaries: ${GOVERSION} ${HOST_OS}/${HOST_ARCH}, cache ${BIN_ROOT}, -p ${JOBS}, components: ${COMPONENTS[*]}"
 run_components() {
@@ -360,6 +482,7 @@ run_components() {
       istio-old) build_istio OLD ;;
       istio-new) build_istio NEW ;;
       helm) build_helm ;;
+      charts) build_charts ;;
     esac
   done
 }
@@ -396,6 +519,7 @@ KWOK_BIN_DIR=${KWOK_DIR}
 ISTIO_OLD_BIN_DIR=${ISTIO_OLD_DIR}
 ISTIO_NEW_BIN_DIR=${ISTIO_NEW_DIR}
 HELM=${HELM_DIR}/helm
+CHART_REPO_DIR=${CHART_REPO_DIR}
 EOF
 mv "${BIN_ROOT}/paths.env.tmp" "${BIN_ROOT}/paths.env"
 echo "build-binaries: summary"

@@ -1,10 +1,11 @@
-// The daemons the harness starts inside the namespace next to the cluster: the test exporter, Prometheus and the
-// node agent (detached, logs in logs/, pids in pids/); restarted by ensureClusterUp when they died.
+// The daemons the harness starts inside the namespace next to the cluster: the test exporter, Prometheus, the Helm
+// chart repository and the node agent (detached, logs in logs/, pids in pids/); restarted by ensureClusterUp when
+// they died.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { curl } from './netns.ts';
-import { PROMETHEUS_ADDRESS, REPO_ROOT, paths, type ClusterInfo } from './paths.ts';
+import { CHART_REPO_ADDRESS, PROMETHEUS_ADDRESS, REPO_ROOT, paths, type ClusterInfo } from './paths.ts';
 import { cleanEnv, waitFor } from './processes.ts';
 import { PROMETHEUS_BIN, prometheusConfig } from './prometheus.ts';
 import { daemonPid, type Daemon } from './status.ts';
@@ -53,12 +54,17 @@ export async function startAddons(info: ClusterInfo, log: (l: string) => void): 
     ]);
     log(`prometheus started (pid ${pid}) on ${info.prometheusUrl}`);
   }
+  if (daemonPid('chart-repo') === undefined) {
+    const pid = startDaemon(info, 'chart-repo', process.execPath, [join(HERE, 'chart-repo.ts'), '--listen', CHART_REPO_ADDRESS, '--dir', info.chartRepoDir]);
+    log(`chart repository started (pid ${pid}) on ${info.chartRepoUrl} (IUO_CHART_REPO), serving ${info.chartRepoDir}`);
+  }
   const agentMain = join(REPO_ROOT, 'hack', 'agent', 'main.ts');
   if (daemonPid('agent') === undefined && existsSync(agentMain)) {
     const pid = startDaemon(info, 'agent', process.execPath, [agentMain, '--kubeconfig', info.kubeconfigPath]);
     log(`node agent started (pid ${pid}), log ${join(info.logsDir, 'agent.log')}`);
   }
   await waitFor('the exporter to answer', () => curl(info, `${info.exporterUrl}/healthz`).code === 0, 30_000, 200);
+  await waitFor('the chart repository to answer', () => curl(info, `${info.chartRepoUrl}healthz`).code === 0, 30_000, 200);
   await waitFor('prometheus to be ready', () => curl(info, `${info.prometheusUrl}/-/ready`).code === 0, 60_000, 300);
   await waitFor(
     'prometheus to scrape the exporter',

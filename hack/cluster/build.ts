@@ -45,11 +45,12 @@ export async function buildBinaries(info: ClusterInfo, verbose: boolean, log: (l
     ['istio old', info.binDirs.istioOld, ['istioctl', 'pilot-discovery'], false],
     ['istio new', info.binDirs.istioNew, ['istioctl', 'pilot-discovery'], false],
     ['helm', info.binDirs.helm, ['helm'], false],
+    ['chart repository', info.chartRepoDir, ['index.yaml'], false],
   ] as const) {
     for (const f of files) {
       if (existsSync(join(dir, f))) continue;
       if (required) throw new Error(`${what} binary ${join(dir, f)} is missing (hack/build/build-binaries.sh)`);
-      log(`warning: ${what} binary ${join(dir, f)} is missing`);
+      log(`warning: ${what} ${f === 'index.yaml' ? 'file' : 'binary'} ${join(dir, f)} is missing`);
     }
   }
 }

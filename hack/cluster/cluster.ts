@@ -10,15 +10,17 @@
 //   build.ts       hack/build/build-binaries.sh and the cluster's bin dir
 //   prometheus.ts  Debian's prometheus and its scrape configuration
 //   kwok.ts        kwokctl configuration, create/delete, kubeconfig, nodes
-//   addons.ts      the exporter, Prometheus and node agent daemons
+//   addons.ts      the exporter, Prometheus, chart repository and node agent daemons
+//   chart-repo.ts  the Helm chart repository server (IUO_CHART_REPO)
 //   lifecycle.ts   up and down: ensureClusterUp(), clusterDown()
 //
 // Everything runs inside the network namespace `iuo-<cluster>`, which has no link and no route to the outside
 // (see README.md): etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok (started by
 // `kwokctl --runtime binary` with the binaries built by hack/build/build-binaries.sh), Prometheus (Debian
-// package, our own config and data dir), the test exporter and the node agent (hack/agent/main.ts, when present).
+// package, our own config and data dir), the test exporter, the Helm chart repository and the node agent (hack/agent/main.ts, when present).
 export {
   APISERVER_PORT,
+  CHART_REPO_ADDRESS,
   EXPORTER_ADDRESS,
   NODE_IP,
   OPERATOR_METRICS_ADDRESS,

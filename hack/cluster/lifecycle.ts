@@ -72,7 +72,7 @@ async function downUnlocked(opts: Options): Promise<void> {
   const log = opts.log ?? (() => undefined);
   const info = clusterInfo();
   const p = paths();
-  for (const d of ['agent', 'prometheus', 'exporter'] as const) {
+  for (const d of ['agent', 'chart-repo', 'prometheus', 'exporter'] as const) {
     const pid = daemonPid(d);
     if (pid !== undefined) {
       log(`stopping ${d} (pid ${pid})`);

@@ -3,7 +3,7 @@
 //                      the test exporter and the node agent; reuses a running cluster
 //   down               stop everything and delete the namespace (idempotent)
 //   status             which components run (exit 0 when all of them do, 3 otherwise)
-//   env                KEY=value lines: KUBECONFIG, IUO_NETNS, PROMETHEUS_URL, EXPORTER_URL, ...
+//   env                KEY=value lines: KUBECONFIG, IUO_NETNS, PROMETHEUS_URL, EXPORTER_URL, IUO_CHART_REPO, ...
 //   exec -- cmd...     run cmd inside the namespace with KUBECONFIG and the cluster's bin dir on PATH
 //   check              network-isolation self-check (routes, outside connects fail, cluster addresses work)
 import { spawn } from 'node:child_process';
@@ -45,11 +45,12 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'env': {
       const info = clusterInfo();
-      const keys = ['KUBECONFIG', 'IUO_NETNS', 'PROMETHEUS_URL', 'EXPORTER_URL', 'IUO_CLUSTER', 'IUO_CLUSTER_DIR', 'IUO_BIN_DIR', 'IUO_NODE_IP'];
+      const keys = ['KUBECONFIG', 'IUO_NETNS', 'PROMETHEUS_URL', 'EXPORTER_URL', 'IUO_CHART_REPO', 'IUO_CLUSTER', 'IUO_CLUSTER_DIR', 'IUO_BIN_DIR', 'IUO_NODE_IP'];
       for (const k of keys) console.log(`${k}=${info.env[k] ?? ''}`);
       console.log(`K8S_VERSION=${info.versions.kubernetes}`);
       console.log(`ISTIO_OLD_VERSION=${info.versions.istioOld}`);
       console.log(`ISTIO_NEW_VERSION=${info.versions.istioNew}`);
+      console.log(`HELM_VERSION=${info.versions.helm}`);
       return 0;
     }
     case 'exec': {

@@ -13,6 +13,11 @@ export const PROMETHEUS_ADDRESS = '127.0.0.1:9090';
 export const EXPORTER_ADDRESS = '127.0.0.1:9400';
 /** Where Prometheus expects the operator under test to serve /metrics (a down target until it runs). */
 export const OPERATOR_METRICS_ADDRESS = '127.0.0.1:9464';
+/**
+ * The Helm chart repository (hack/cluster/chart-repo.ts): on the node IP, so every process of the namespace reaches
+ * it, Helm Job pods run by the node agent included (8879: the port of the former `helm serve`).
+ */
+export const CHART_REPO_ADDRESS = `${NODE_IP}:8879`;
 /** The namespace's one link besides lo: carries NODE_IP and leads nowhere (dummy, or a bridge without ports). */
 export const LINK = 'iuo0';
 
@@ -47,6 +52,10 @@ export interface ClusterInfo {
   prometheusUrl: string;
   exporterUrl: string;
   operatorMetricsAddress: string;
+  /** The Helm chart repository of both Istio versions (base, istiod, gateway), e.g. `helm show chart istiod --repo <url>`. */
+  chartRepoUrl: string;
+  /** Where hack/build put that repository (index.yaml, *.tgz). */
+  chartRepoDir: string;
   /**
    * Directory put first on PATH by exec/runInNetns: kubectl, kwokctl, istioctl (new), istioctl-<v>, pilot-discovery-<v>,
    * helm and helm-<HELM_VERSION>.
@@ -148,6 +157,8 @@ export function clusterInfo(): ClusterInfo {
     istioNew: join(bin, `istio-${versions.istioNew}`),
     helm: join(bin, `helm-${versions.helm}`),
   };
+  const chartRepoDir = join(bin, 'chart-repo');
+  const chartRepoUrl = `http://${CHART_REPO_ADDRESS}/`;
   const netns = `iuo-${name}`;
   const prometheusUrl = `http://${PROMETHEUS_ADDRESS}`;
   const exporterUrl = `http://${EXPORTER_ADDRESS}`;
@@ -161,6 +172,7 @@ export function clusterInfo(): ClusterInfo {
     IUO_NODE_IP: NODE_IP,
     PROMETHEUS_URL: prometheusUrl,
     EXPORTER_URL: exporterUrl,
+    IUO_CHART_REPO: chartRepoUrl,
     PATH: [p.binDir, dirname(process.execPath), process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin'].join(':'),
   };
   return {
@@ -176,6 +188,8 @@ export function clusterInfo(): ClusterInfo {
     prometheusUrl,
     exporterUrl,
     operatorMetricsAddress: OPERATOR_METRICS_ADDRESS,
+    chartRepoUrl,
+    chartRepoDir,
     binDir: p.binDir,
     binDirs,
     logsDir: p.logsDir,

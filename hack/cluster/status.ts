@@ -7,7 +7,7 @@ import { curl, kubectl, netnsExists } from './netns.ts';
 import { LINK, NODE_IP, POD_CIDR, REPO_ROOT, SERVICE_CIDR, clusterInfo, paths, type ClusterInfo } from './paths.ts';
 import { cmdline, isAlive, isZombie } from './processes.ts';
 
-export const DAEMONS = ['exporter', 'prometheus', 'agent'] as const;
+export const DAEMONS = ['exporter', 'prometheus', 'chart-repo', 'agent'] as const;
 export type Daemon = (typeof DAEMONS)[number];
 
 export function apiReady(info: ClusterInfo): boolean {
@@ -29,7 +29,7 @@ function readPid(daemon: Daemon): number | undefined {
 export function daemonPid(daemon: Daemon): number | undefined {
   const pid = readPid(daemon);
   if (pid === undefined || !isAlive(pid) || isZombie(pid)) return undefined;
-  const markers: Record<Daemon, string> = { exporter: 'exporter.ts', prometheus: 'prometheus', agent: 'main.ts' };
+  const markers: Record<Daemon, string> = { exporter: 'exporter.ts', prometheus: 'prometheus', 'chart-repo': 'chart-repo.ts', agent: 'main.ts' };
   return cmdline(pid).includes(markers[daemon]) ? pid : undefined;
 }
 
@@ -62,6 +62,7 @@ export function clusterStatus(): { up: boolean; components: ComponentStatus[] } 
     if (d === 'agent' && pid === undefined && !existsSync(join(REPO_ROOT, 'hack', 'agent', 'main.ts'))) detail = 'hack/agent/main.ts not present';
     if (d === 'prometheus' && pid !== undefined) detail = curl(info, `${info.prometheusUrl}/-/ready`).code === 0 ? `${info.prometheusUrl} ready` : 'not ready';
     if (d === 'exporter' && pid !== undefined) detail = curl(info, `${info.exporterUrl}/healthz`).code === 0 ? `${info.exporterUrl} ok` : 'not answering';
+    if (d === 'chart-repo' && pid !== undefined) detail = curl(info, `${info.chartRepoUrl}index.yaml`).code === 0 ? `IUO_CHART_REPO=${info.chartRepoUrl} serves index.yaml` : `${info.chartRepoUrl}: no index.yaml`;
     components.push({ name: d, running: pid !== undefined, ...(pid === undefined ? {} : { pid }), ...(detail === undefined ? {} : { detail }) });
   }
   const up = components.every((c) => c.running || (c.name === 'agent' && c.detail !== undefined));
