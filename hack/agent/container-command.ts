@@ -1,4 +1,4 @@
-// The arguments of a container whose image's entrypoint is the binary the agent runs (istioctl, pilot-discovery):
+// The arguments of a container whose image's entrypoint is the binary the agent runs (istioctl, helm, pilot-discovery):
 // `command`, if set, must start with that entrypoint; the rest of `command` plus `args` are the binary's arguments,
 // after the kubelet's `$(VAR)` expansion.
 import { basename } from 'node:path';

@@ -1,17 +1,18 @@
 // The node agent of the hermetic test cluster (hack/cluster/README.md): what kwok cannot fake. It runs a real istiod for each
-// istiod Deployment and executes istioctl Job pods with the real istioctl, both as local processes inside the
-// cluster's network namespace. Started by the launcher: node hack/agent/main.ts --kubeconfig <admin kubeconfig>.
+// istiod Deployment and executes istioctl and Helm Job pods with the real istioctl and helm, all as local processes
+// inside the cluster's network namespace. Started by the launcher: node hack/agent/main.ts --kubeconfig <admin kubeconfig>.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { V1ConfigMap, V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
 import { IstioBinaries } from './istio-binaries.ts';
-import { IstioctlPodRunner } from './istioctl-pod-runner.ts';
+import { InstallerPodRunner } from './installer-pod-runner.ts';
 import { IstiodController } from './istiod-controller.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { kubeKeyLookup } from './kube-key-lookup.ts';
 import { createLogger } from './logger.ts';
 import { parseOptions } from './options.ts';
+import { defaultPodTools } from './pod-tools.ts';
 import { resilientInformer } from './resilient-informer.ts';
 
 const SHUTDOWN_GRACE_MS = 2500;
@@ -26,7 +27,7 @@ const apps = kubeConfig.makeApiClient(AppsV1Api);
 
 const logDir = join(options.workDir, 'logs');
 const istiodDir = join(options.workDir, 'istiod');
-const runDir = join(options.workDir, 'istioctl');
+const runDir = join(options.workDir, 'installer-pods');
 await Promise.all([logDir, istiodDir, runDir].map((dir) => mkdir(dir, { recursive: true })));
 
 const ns = options.istioNamespace;
@@ -58,7 +59,16 @@ const istiods = new IstiodController({
   logDir,
   log: log.child({ component: 'istiod' }),
 });
-const istioctl = new IstioctlPodRunner({ core, admin: kubeConfig, binaries, lookup, queue, runDir, logDir, log: log.child({ component: 'istioctl' }) });
+const installers = new InstallerPodRunner({
+  core,
+  admin: kubeConfig,
+  tools: defaultPodTools(options.binRoot, binaries),
+  lookup,
+  queue,
+  runDir,
+  logDir,
+  log: log.child({ component: 'installer-pods' }),
+});
 
 deployments.onChange((d) => {
   istiods.onDeployment(d);
@@ -74,20 +84,20 @@ configMaps.onChange((c) => {
 });
 pods.onChange((p) => {
   istiods.onPod(p);
-  istioctl.onPod(p);
+  installers.onPod(p);
 });
 pods.onDelete((p) => {
-  istioctl.onPodDeleted(p);
+  installers.onPodDeleted(p);
 });
 
 let shuttingDown = false;
 async function shutdown(signal: string): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
-  log.info({ signal }, 'shutting down: stopping istiod and istioctl processes');
+  log.info({ signal }, 'shutting down: stopping istiod, istioctl and helm processes');
   await Promise.all([pods, deployments, services, configMaps].map((i) => i.stop()));
   // The launcher sends SIGKILL 5s after SIGTERM: leave time for the final pod status writes.
-  await Promise.all([istiods.stop(SHUTDOWN_GRACE_MS), istioctl.stop(SHUTDOWN_GRACE_MS)]);
+  await Promise.all([istiods.stop(SHUTDOWN_GRACE_MS), installers.stop(SHUTDOWN_GRACE_MS)]);
   await queue.drain();
   log.info('stopped');
   process.exit(0);

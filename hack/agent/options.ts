@@ -7,9 +7,9 @@ import { parseArgs } from 'node:util';
 export interface AgentOptions {
   /** Admin kubeconfig: the agent's own identity (a node's) and istiod's. */
   readonly kubeconfig: string;
-  /** Holds bin/istio-<version>/{istioctl,pilot-discovery}. */
+  /** Holds bin/istio-<version>/{istioctl,pilot-discovery} and bin/helm-<version>/helm. */
   readonly binRoot: string;
-  /** Working directories of istiod processes and istioctl runs; logs go to <workDir>/logs. */
+  /** Working directories of istiod processes and installer (istioctl, helm) runs; logs go to <workDir>/logs. */
   readonly workDir: string;
   readonly istioNamespace: string;
   readonly logLevel: string;

@@ -1,5 +1,6 @@
 // up and down of the hermetic cluster (hack/cluster/README.md, "What `up` does"), and the public
 // entry points ensureClusterUp and clusterDown, serialized by the cluster lock.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAddons } from './addons.ts';
@@ -24,8 +25,11 @@ export interface Options {
 
 function versionsFingerprint(info: ClusterInfo): string {
   const v = info.versions;
+  // kwok takes its Stages at create time: a cluster started with other ones (e.g. before Helm pods were left to the
+  // node agent) is recreated too.
+  const stages = createHash('sha256').update(readFileSync(join(import.meta.dirname, 'kwok-stages.yaml'))).digest('hex').slice(0, 12);
   // IUO_KCM_QPS (benchmarks) changes how the cluster runs: a cluster started with another value is recreated.
-  return [v.kubernetes, v.etcd, v.kwok, v.istioOld, v.istioNew, ...(process.env.IUO_KCM_QPS === undefined || process.env.IUO_KCM_QPS === '' ? [] : [`kcm-qps=${process.env.IUO_KCM_QPS}`])].join(' ');
+  return [v.kubernetes, v.etcd, v.kwok, v.istioOld, v.istioNew, `stages=${stages}`, ...(process.env.IUO_KCM_QPS === undefined || process.env.IUO_KCM_QPS === '' ? [] : [`kcm-qps=${process.env.IUO_KCM_QPS}`])].join(' ');
 }
 
 /** The versions the running cluster was started with (see up.json), if known. */

@@ -1,19 +1,20 @@
-// Runs istioctl Job pods on this machine, as a kubelet would run their container: once per pod, authenticated as the
-// pod's ServiceAccount, with ConfigMap/Secret mounts emulated, and reporting Running, then Succeeded/Failed with the
-// exit code and the last lines of output as termination message, so the Job controller completes or fails the Job.
+// Runs installer Job pods on this machine, as a kubelet would run their container: pods whose container image is one of
+// the tools of pod-tools.ts (istioctl, helm) run the locally built binary of the tag's version, once per pod,
+// authenticated as the pod's ServiceAccount, with ConfigMap/Secret mounts emulated and a private writable HOME, and
+// report Running, then Succeeded/Failed with the exit code and the last lines of output as termination message, so
+// the Job controller completes or fails the Job.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CoreV1Api, KubeConfig, V1Container, V1Pod } from '@kubernetes/client-node';
 import { ManagedChild } from './child-process.ts';
 import type { ChildExit } from './child-process.ts';
 import { entrypointArguments } from './container-command.ts';
-import { imageName } from './istio-binaries.ts';
-import type { IstioBinaries } from './istio-binaries.ts';
 import type { KeyedQueue } from './keyed-queue.ts';
 import type { Logger } from './logger.ts';
 import { containerEnv } from './pod-env.ts';
 import type { KeyLookup } from './pod-env.ts';
 import { condition, isNotFound, rfc3339, updatePodStatus } from './pod-status.ts';
+import type { PodTool, PodTools } from './pod-tools.ts';
 import type { ContainerState, PodStatusPatch } from './pod-status.ts';
 import { serviceAccountToken, tokenKubeconfig } from './service-account-kubeconfig.ts';
 import { materializeMounts, rewriteMountPaths } from './volume-files.ts';
@@ -25,10 +26,10 @@ const DEFAULT_GRACE_SECONDS = 30;
 /** What a container image's environment would provide; the agent's own environment is not passed on. */
 const CONTAINER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export interface IstioctlPodRunnerDeps {
+export interface InstallerPodRunnerDeps {
   readonly core: CoreV1Api;
   readonly admin: KubeConfig;
-  readonly binaries: IstioBinaries;
+  readonly tools: PodTools;
   readonly lookup: KeyLookup;
   readonly queue: KeyedQueue;
   /** Scratch space of the runs; each run gets its own directory, removed when it ends. */
@@ -37,29 +38,30 @@ export interface IstioctlPodRunnerDeps {
   readonly log: Logger;
 }
 
-export class IstioctlPodRunner {
-  readonly #deps: IstioctlPodRunnerDeps;
+export class InstallerPodRunner {
+  readonly #deps: InstallerPodRunnerDeps;
   /** UIDs of pods this agent has started (or settled): a pod is never run twice. */
   readonly #seen = new Set<string>();
-  /** The istioctl processes running now, by pod UID. */
+  /** The tool processes running now, by pod UID. */
   readonly #running = new Map<string, ManagedChild>();
   #stopping = false;
 
-  constructor(deps: IstioctlPodRunnerDeps) {
+  constructor(deps: InstallerPodRunnerDeps) {
     this.#deps = deps;
   }
 
   /** Called for every added or updated pod in the cluster. */
   onPod(pod: V1Pod): void {
     const uid = pod.metadata?.uid;
-    const container = istioctlContainer(pod);
-    if (uid === undefined || container === undefined || this.#stopping) return;
+    const found = this.#deps.tools.containerOf(pod);
+    if (uid === undefined || found === undefined || this.#stopping) return;
+    const { container, tool } = found;
     const key = podKey(pod);
     if (pod.metadata?.deletionTimestamp !== undefined) {
       // Stop at once (the run itself holds this pod's queue until the child exits), then remove the pod.
       const child = this.#running.get(uid);
       if (child && !child.stopping) {
-        this.#deps.log.info({ pod: key }, 'pod deleted, stopping istioctl');
+        this.#deps.log.info({ pod: key }, `pod deleted, stopping ${tool.name}`);
         void child.stop((pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000);
       }
       void this.#deps.queue.enqueue(key, () => this.#finishDeletion(pod));
@@ -80,7 +82,7 @@ export class IstioctlPodRunner {
     }
     if (pod.spec?.nodeName === undefined) return; // not scheduled yet: no node would run it
     this.#seen.add(uid);
-    void this.#deps.queue.enqueue(key, () => this.#run(pod, container));
+    void this.#deps.queue.enqueue(key, () => this.#run(pod, container, tool));
   }
 
   onPodDeleted(pod: V1Pod): void {
@@ -90,16 +92,16 @@ export class IstioctlPodRunner {
     this.#seen.delete(uid);
   }
 
-  /** Stops every running istioctl (they report a failure, as a container killed on a node does). */
+  /** Stops every running tool process (they report a failure, as a container killed on a node does). */
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;
     await Promise.all([...this.#running.values()].map((child) => child.stop(graceMs)));
   }
 
-  async #run(pod: V1Pod, container: V1Container): Promise<void> {
+  async #run(pod: V1Pod, container: V1Container, tool: PodTool): Promise<void> {
     const log = this.#deps.log.child({ pod: podKey(pod), uid: pod.metadata?.uid });
     const image = container.image ?? '';
-    const binary = this.#deps.binaries.resolve(image, 'istioctl');
+    const binary = tool.resolve(image);
     if ('error' in binary) {
       log.error({ image }, binary.error);
       await this.#report(pod, container, failedToStart(binary.error, 'ErrImagePull'));
@@ -108,21 +110,21 @@ export class IstioctlPodRunner {
     const runDir = await mkdtemp(join(this.#deps.runDir, `${podKey(pod).replace('/', '_')}-`));
     try {
       // An API error here (TokenRequest, ConfigMap read) fails the pod rather than leaving its Job waiting forever.
-      const prepared = await this.#prepare(pod, container, runDir).catch((err: unknown) => ({ error: `cannot prepare the container: ${String(err)}` }));
+      const prepared = await this.#prepare(pod, container, tool, runDir).catch((err: unknown) => ({ error: `cannot prepare the container: ${String(err)}` }));
       if ('error' in prepared) {
         log.error(prepared.error);
         await this.#report(pod, container, failedToStart(prepared.error, 'CreateContainerConfigError'));
         return;
       }
-      const logFile = join(this.#deps.logDir, `istioctl-${podKey(pod).replace('/', '_')}.log`);
+      const logFile = join(this.#deps.logDir, `${tool.name}-${podKey(pod).replace('/', '_')}.log`);
       const child = new ManagedChild({ file: binary.path, args: prepared.args, env: prepared.env, cwd: runDir, logFile, tailLines: MESSAGE_LINES });
       const uid = pod.metadata?.uid ?? '';
       this.#running.set(uid, child);
-      log.info({ istioctl: binary.version, args: prepared.args, pid: child.pid, logFile }, 'istioctl started');
+      log.info({ [tool.name]: binary.version, args: prepared.args, pid: child.pid, logFile }, `${tool.name} started`);
       try {
         await this.#report(pod, container, { running: { startedAt: rfc3339(child.startedAt) } }, binary.path);
         const exit = await child.exited;
-        log.info({ exitCode: exit.exitCode, seconds: (exit.finishedAt.getTime() - exit.startedAt.getTime()) / 1000 }, 'istioctl exited');
+        log.info({ exitCode: exit.exitCode, seconds: (exit.finishedAt.getTime() - exit.startedAt.getTime()) / 1000 }, `${tool.name} exited`);
         await this.#report(pod, container, terminated(exit, child.tail.text(MESSAGE_BYTES)), binary.path);
       } finally {
         this.#running.delete(uid);
@@ -132,7 +134,7 @@ export class IstioctlPodRunner {
     }
   }
 
-  async #prepare(pod: V1Pod, container: V1Container, runDir: string): Promise<{ args: string[]; env: Record<string, string> } | { error: string }> {
+  async #prepare(pod: V1Pod, container: V1Container, tool: PodTool, runDir: string): Promise<{ args: string[]; env: Record<string, string> } | { error: string }> {
     const namespace = pod.metadata?.namespace ?? 'default';
     const facts = {
       metadata: pod.metadata ?? {},
@@ -149,17 +151,14 @@ export class IstioctlPodRunner {
     }
     const mounts = await materializeMounts(pod.spec?.volumes ?? [], container.volumeMounts ?? [], namespace, join(runDir, 'root'), this.#deps.lookup);
     if (mounts.missing.length > 0) return { error: `missing volume sources: ${mounts.missing.join(', ')}` };
-    const args = entrypointArguments(container, 'istioctl', env);
+    const args = entrypointArguments(container, tool.name, env);
     if ('error' in args) return args;
     const token = await serviceAccountToken(this.#deps.core, pod);
     const kubeconfig = join(runDir, 'kubeconfig');
     await writeFile(kubeconfig, tokenKubeconfig(this.#deps.admin, token, namespace), { mode: 0o600 });
     const home = join(runDir, 'home');
     await mkdir(home);
-    return {
-      args: rewriteMountPaths(args, mounts.mappings),
-      env: { PATH: CONTAINER_PATH, HOME: home, ...env, KUBECONFIG: kubeconfig },
-    };
+    return { args: rewriteMountPaths(args, mounts.mappings), env: processEnv(tool, env, home, kubeconfig) };
   }
 
   /** The kubelet's part of a graceful delete: once the container is gone, remove the pod for good. */
@@ -238,9 +237,13 @@ function failedToStart(message: string, reason: string): ContainerState {
   return { terminated: { exitCode: 128, reason, message: message.slice(0, MESSAGE_BYTES), startedAt: now, finishedAt: now } };
 }
 
-/** The container of `pod` that runs istioctl, if any: these are the pods the agent executes instead of kwok. */
-function istioctlContainer(pod: V1Pod): V1Container | undefined {
-  return pod.spec?.containers.find((c) => c.image !== undefined && imageName(c.image) === 'istioctl');
+/**
+ * The environment of the tool process: the image's PATH, a private writable HOME in the run's own directory plus the
+ * tool's own directories under it (Helm's HELM_CACHE_HOME, HELM_CONFIG_HOME, HELM_DATA_HOME), then the container's
+ * env (which wins), and KUBECONFIG = the pod's ServiceAccount (always: a pod cannot name the agent's credentials).
+ */
+export function processEnv(tool: PodTool, containerEnv: Readonly<Record<string, string>>, home: string, kubeconfig: string): Record<string, string> {
+  return { PATH: CONTAINER_PATH, HOME: home, ...tool.env(home), ...containerEnv, KUBECONFIG: kubeconfig };
 }
 
 function podKey(pod: V1Pod): string {
