@@ -33,9 +33,9 @@ export async function resetExporter(kube: Kube): Promise<void> {
 }
 
 /** metadata.generation of every sample workload, by kind/namespace/name. */
-export async function generations(kube: Kube): Promise<Map<string, number>> {
+export async function generations(kube: Kube, workloads: readonly string[] = SAMPLE_WORKLOADS): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const key of SAMPLE_WORKLOADS) {
+  for (const key of workloads) {
     const [kind, namespace = '', name = ''] = key.split('/');
     const object =
       kind === 'Deployment'

@@ -186,7 +186,7 @@ export const InstallerSchema = z
   .check((ctx) => {
     if (ctx.value.mode === 'helm' && ctx.value.helm.repository === undefined) ctx.issues.push({ code: 'custom', path: ['helm', 'repository'], message: 'installer.helm.repository is required in helm mode', input: ctx.value });
   })
-  .meta({ 'x-kubernetes-validations': [{ rule: "self.mode != 'helm' || has(self.helm.repository)", message: 'installer.helm.repository is required in helm mode' }] })
+  .meta({ 'x-kubernetes-validations': [{ rule: "!has(self.mode) || self.mode != 'helm' || (has(self.helm) && has(self.helm.repository))", message: 'installer.helm.repository is required in helm mode' }] })
   .prefault({});
 export type HelmInstaller = z.infer<typeof HelmInstallerSchema>;
 

@@ -135,4 +135,22 @@ describe('the shipped example', () => {
       assert.match(check.query, /or /, `${check.name}: the numerator does not vanish when there are no 5xx`);
     }
   });
+
+  it('examples/upgrade-helm.yaml is a valid helm-mode IstioUpgrade', () => {
+    const manifest = yaml.load(readFileSync(new URL('../../examples/upgrade-helm.yaml', import.meta.url), 'utf8')) as { kind: string; spec: unknown };
+    const spec = IstioUpgradeSpecSchema.parse(manifest.spec);
+    assert.equal(spec.installer.mode, 'helm');
+    assert.equal(spec.installer.helm.releases.istiod, 'istiod-{revision}');
+    assert.deepEqual(spec.installer.helm.gateways, [{ namespace: 'istio-ingress', release: 'istio-ingress' }]);
+  });
+
+  it('helm mode needs a repository (zod, and CEL in the CRD)', () => {
+    const refused = IstioUpgradeSpecSchema.safeParse({ version: '1.31.0', installer: { mode: 'helm' } });
+    assert.equal(refused.success, false);
+    assert.match(JSON.stringify(refused.error?.issues), /installer.helm.repository is required in helm mode/);
+    assert.equal(IstioUpgradeSpecSchema.safeParse({ version: '1.31.0', installer: { mode: 'helm', helm: { repository: 'oci://r.example/istio' } } }).success, true);
+    assert.equal(IstioUpgradeSpecSchema.safeParse({ version: '1.31.0', installer: { mode: 'helm', helm: { repository: 'ftp://r.example' } } }).success, false);
+    const crd = readFileSync(new URL('../../crds/istioupgrade.dev_istioupgrades.yaml', import.meta.url), 'utf8');
+    assert.match(crd, /has\(self\.helm\) && has\(self\.helm\.repository\)\)'\n\s+message: installer\.helm\.repository is required in helm mode/);
+  });
 });
