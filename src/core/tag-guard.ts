@@ -4,7 +4,8 @@
 import type { Phase } from '../api/schema.ts';
 import type { Draft } from './draft.ts';
 import { REQUEUE, fail, working, type StepOutcome } from './step.ts';
-import { moveTag, tagPointsAt } from './tag-moves.ts';
+import { newIstiodRelease } from './helm-jobs.ts';
+import { injectorPointsAt, moveTag, tagPointsAt } from './tag-moves.ts';
 import { waveTag } from './waves.ts';
 
 /** The phases in which the moved tags must point at the new revision. */
@@ -23,8 +24,14 @@ export function movedTags(draft: Draft): string[] {
 /** Undefined when every moved tag points at the new revision; else the pass that puts one back (or fails). */
 export function holdMovedTags(draft: Draft): StepOutcome | undefined {
   const to = draft.toRevision;
-  const reverted = movedTags(draft).find((tag) => !tagPointsAt(draft, tag, to));
+  const helm = draft.spec.installer.mode === 'helm';
+  // Helm mode: the new release renders the tag, and the default validator belongs to the base chart; only the
+  // injector is checked, and a revert is not written over (the operator's own objects would fight Helm's).
+  const reverted = movedTags(draft).find((tag) => !(helm ? injectorPointsAt(draft, tag, to) : tagPointsAt(draft, tag, to)));
   if (reverted === undefined) return undefined;
+  if (helm) {
+    return fail('TagReverted', `tag "${reverted}" no longer points at revision ${to}: someone changed the webhook istio-revision-tag-${reverted} that release ${newIstiodRelease(draft.spec, to)} renders (a helm upgrade of another release, or another writer)`);
+  }
   const reverts = (draft.status.tagReverts ?? 0) + 1;
   const what = `tag "${reverted}" no longer points at revision ${to}`;
   if (reverts > MAX_TAG_REVERTS) {

@@ -98,6 +98,7 @@ describe('end to end: helm mode, Succeeded through a crash during the istiod ins
     probeReport = await probe.stop();
     assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.failure));
     assert.equal(done.status?.upgraded, `${HELM_SAMPLE_WORKLOADS.length}/${HELM_SAMPLE_WORKLOADS.length}`);
+    assert.equal(done.status?.tagReverts, undefined, 'the tag was never taken for reverted (the operator never wrote tag objects of its own)');
     const history = JSON.parse(await helm(kube, ['history', istiodRelease(istioNewRevision), '--namespace', ISTIO_NAMESPACE, '--output', 'json'])) as { revision: number; status: string; description: string }[];
     console.log(`helm history ${istiodRelease(istioNewRevision)}: ${history.map((h) => `${h.revision} ${h.status} ${h.description}`).join('; ')}`);
     assert.equal(history.filter((h) => h.description.startsWith('Install')).length, 1, 'installed once: no duplicate release');
@@ -121,6 +122,8 @@ describe('end to end: helm mode, Succeeded through a crash during the istiod ins
     assert.equal(tag.metadata?.annotations?.['meta.helm.sh/release-name'], istiodRelease(rev));
     assert.equal(tag.metadata?.annotations?.['helm.sh/resource-policy'], undefined);
     assert.equal(tag.metadata?.labels?.[ISTIO_REV_LABEL], rev);
+    const managers = (tag.metadata?.managedFields ?? []).map((f) => f.manager);
+    assert.ok(!managers.includes('istio-upgrade-operator') || (tag.metadata?.managedFields ?? []).every((f) => f.manager !== 'istio-upgrade-operator' || f.operation !== 'Apply'), `managers: ${managers.join(', ')}`);
     for (const webhook of tag.webhooks ?? []) assert.equal(webhook.clientConfig.service?.name, `istiod-${rev}`, webhook.name);
   });
 

@@ -29,8 +29,17 @@ function ownedTag(tag: string, revision: string, release: string) {
 function helmMesh(overrides: Partial<ObservedState> = {}): ObservedState {
   const base = sampleMesh();
   const gateway = workload('istio-ingress', 'istio-ingress', OLD.revision, { labels: { 'app.kubernetes.io/managed-by': 'Helm' } });
+  // The base chart's default validator: it calls Service istiod (defaultRevision "default"), which a revisioned
+  // install does not have; it belongs to release istio-base, not to the tag.
+  const validator = {
+    name: 'istiod-default-validator',
+    labels: { app: 'istiod', 'istio.io/rev': 'default', 'app.kubernetes.io/managed-by': 'Helm' },
+    annotations: { 'meta.helm.sh/release-name': 'istio-base', 'meta.helm.sh/release-namespace': 'istio-system' },
+    webhooks: [{ name: 'validation.istio.io', clientConfig: { service: { name: 'istiod', namespace: 'istio-system', path: '/validate' } } }],
+  };
   return {
     ...base,
+    validatingWebhooks: [validator],
     revisions: [helmRevisionState(OLD.revision, OLD.version, OLD_RELEASE)],
     mutatingWebhooks: [...base.mutatingWebhooks.filter((w) => w.labels[ISTIO_TAG_LABEL] === undefined), ownedTag('default', OLD.revision, OLD_RELEASE)],
     workloads: [
@@ -115,6 +124,8 @@ describe('helm mode: the canary upgrade of a Helm-installed mesh', () => {
     assert.equal(mesh.restarts.get('Deployment/istio-ingress/istio-ingress'), undefined, 'and never restarted by the operator');
     for (const w of mesh.observed.workloads.filter((x) => x.name !== 'unmeshed')) for (const p of w.pods) assert.equal(p.injectedRevision, NEW.revision, `${w.namespace}/${p.name}`);
     assert.ok([...mesh.jobRuns.values()].every((n) => n === 1), 'each Job created once');
+    assert.deepEqual(mesh.tagWrites, [], 'the operator never writes tag objects of its own in helm mode');
+    assert.equal(result.upgrade.status.tagReverts, undefined);
   });
 
   it('without the keep mark the old release would delete the tag: the mark is set before the old release gives it up', () => {
@@ -158,6 +169,23 @@ describe('helm mode: the canary upgrade of a Helm-installed mesh', () => {
     assert.equal(mesh.helmRolls.get('Deployment/istio-ingress/istio-ingress'), 2, 'upgraded, then rolled back by helm');
     for (const w of mesh.observed.workloads.filter((x) => x.name !== 'unmeshed')) for (const p of w.pods) assert.equal(p.injectedRevision, OLD.revision, `${w.namespace}/${p.name}`);
     assert.deepEqual(mesh.observed.revisions.map((r) => r.revision), [OLD.revision]);
+    assert.deepEqual(mesh.tagWrites, []);
+  });
+
+  it('fails with TagReverted, without writing over Helm, when someone points the tag elsewhere after the switch', () => {
+    const mesh = helmFakeMesh();
+    const result = walk(makeUpgrade({ ...HELM_SPEC, rollback: { automatic: false } }), mesh, {
+      beforePass: (_p, upgrade, m) => {
+        if (upgrade.status.phase === 'RollingOut') {
+          m.observed = { ...m.observed, mutatingWebhooks: m.observed.mutatingWebhooks.map((w) => (w.labels[ISTIO_TAG_LABEL] === 'default' ? { ...ownedTag('default', OLD.revision, NEW_RELEASE) } : w)) };
+        }
+        return undefined;
+      },
+    });
+    assert.equal(result.upgrade.status.phase, 'Failed');
+    assert.equal(result.upgrade.status.failure?.reason, 'TagReverted');
+    assert.match(result.upgrade.status.failure?.message ?? '', /release istiod-1-31-0 renders/);
+    assert.deepEqual(mesh.tagWrites, []);
   });
 });
 

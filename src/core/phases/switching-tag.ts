@@ -5,12 +5,17 @@
 import type { Draft } from '../draft.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
 import { REQUEUE, fail, next, working, type StepOutcome } from '../step.ts';
-import { moveTag, tagPointsAt } from '../tag-moves.ts';
+import { newIstiodRelease } from '../helm-jobs.ts';
+import { injectorPointsAt, moveTag, tagPointsAt } from '../tag-moves.ts';
 import { switchingTagWithHelm } from './helm/switching-tag.ts';
 
 /** Moves one tag onto the new revision; undefined once it points there. Shared with later waves' tags. */
 export function switchTag(draft: Draft, tag: string): StepOutcome | undefined {
   const to = draft.toRevision;
+  // Helm mode moved the tag in SwitchingTag through the releases; a wave only checks it (the guard reports reverts).
+  if (draft.spec.installer.mode === 'helm') {
+    return injectorPointsAt(draft, tag, to) ? undefined : fail('TagReverted', `tag "${tag}" does not point at revision ${to} at the start of a wave; release ${newIstiodRelease(draft.spec, to)} should render it`);
+  }
   if (tagPointsAt(draft, tag, to)) return undefined;
   const timeoutMs = parseDuration(draft.spec.rollout.workloadTimeout);
   const since = draft.condition('TagSwitched')?.status === 'False' ? draft.sinceTransition('TagSwitched') : 0;
