@@ -433,7 +433,7 @@ export const UpgradePlanSchema = z.object({
   blockers: z.array(PlanItemSchema).max(MAX_LISTED).optional().meta({ description: 'What keeps the old revision in use and will hold the uninstall until it is moved or removed.' }),
   blockerCount: z.int().min(0).optional(),
   managedByIstiod: z.array(z.string()).max(MAX_LISTED).optional().meta({ description: 'Gateway API gateways and waypoints that istiod re-renders itself when the tag moves.' }),
-  removals: z.array(z.string()).max(MAX_LISTED).optional().meta({ description: 'What `istioctl uninstall --revision <old>` will delete at the end.' }),
+  removals: z.array(z.string()).max(MAX_LISTED).optional().meta({ description: 'What `istioctl uninstall --revision <old>` (helm mode: `helm uninstall <old release>`) will delete at the end.' }),
   warnings: z.array(z.string()).max(MAX_LISTED).optional(),
 });
 export type UpgradePlan = z.infer<typeof UpgradePlanSchema>;

@@ -74,3 +74,14 @@ export function keptByPolicy(objects: TagObjects): boolean {
 export function fullyKept(objects: TagObjects): boolean {
   return objects.webhook.annotations[HELM_RESOURCE_POLICY_ANNOTATION] === 'keep' && (objects.service === undefined || objects.service.annotations[HELM_RESOURCE_POLICY_ANNOTATION] === 'keep');
 }
+
+/** What `helm uninstall <release>` deletes, among the objects the operator watches (the release's own marks). */
+export function releaseObjects(observed: Pick<ObservedState, 'workloads' | 'services' | 'mutatingWebhooks' | 'validatingWebhooks'>, release: string): string[] {
+  const owned = (o: Marked) => owningRelease(o)?.name === release;
+  return [
+    ...observed.workloads.filter(owned).map((w) => `${w.kind} ${w.namespace}/${w.name}`),
+    ...observed.services.filter(owned).map((s) => `Service ${s.namespace}/${s.name}`),
+    ...observed.mutatingWebhooks.filter(owned).map((w) => `MutatingWebhookConfiguration ${w.name}`),
+    ...observed.validatingWebhooks.filter(owned).map((w) => `ValidatingWebhookConfiguration ${w.name}`),
+  ].sort();
+}

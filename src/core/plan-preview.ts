@@ -4,6 +4,7 @@
 import { DEFAULT_TAG, ISTIO_REV_LABEL, UPGRADE_LABEL } from '../api/constants.ts';
 import { MAX_LISTED, type PlanItem, type UpgradePlan } from '../api/schema.ts';
 import type { Draft } from './draft.ts';
+import { istiodRelease, releaseObjects } from './helm-release.ts';
 import { referencesTo, removals } from './inventory.ts';
 import { resolvePrecheckContext, runPrechecks, type Finding } from './prechecks/index.ts';
 import { isControlPlane } from './scope.ts';
@@ -79,7 +80,9 @@ export function previewPlan(draft: Draft): PlanPreview {
       ...(tag === DEFAULT_TAG ? [`ValidatingWebhookConfiguration ${DEFAULT_VALIDATOR_NAME}`] : []),
     ]),
   );
-  const removed = from === undefined || !spec.uninstall.enabled ? [] : removals(observed, from).filter((r) => !rewritten.has(r));
+  const helmRelease = spec.installer.mode === 'helm' ? istiodRelease(observed.revisions.find((r) => r.revision === from))?.release : undefined;
+  const removable = from === undefined || !spec.uninstall.enabled ? [] : helmRelease !== undefined ? releaseObjects(observed, helmRelease) : removals(observed, from);
+  const removed = removable.filter((r) => !rewritten.has(r));
   const warnings = [
     ...resolved.warnings.map((w) => w.message),
     ...(view.preparation === undefined ? [] : [`there is no default revision tag: the non-revisioned ${view.preparation.injector.name} injects today; the operator first creates tag "default" on that control plane (as \`istioctl tag set default --revision default\`), which changes no injection`]),

@@ -114,6 +114,11 @@ describe('end to end: helm mode, Succeeded through a crash during the istiod ins
     assert.equal(release(after0, BASE_RELEASE)?.chart, `base-${istioNew}`);
     for (const r of after0) assert.equal(r.status, 'deployed', r.name);
     assert.equal(await exists(() => kube.apps.readNamespacedDeployment({ name: `istiod-${istioOldRevision}`, namespace: ISTIO_NAMESPACE })), false);
+    // The plan told what `helm uninstall` of the old release would delete: its objects, not the tag it gave up.
+    const removals = (await getUpgrade(kube, NAME)).status?.plan?.removals ?? [];
+    console.log(`plan removals (helm uninstall ${istiodRelease(istioOldRevision)}): ${removals.join(', ')}`);
+    assert.ok(removals.includes(`Deployment ${ISTIO_NAMESPACE}/istiod-${istioOldRevision}`), removals.join(', '));
+    assert.ok(!removals.some((r) => r.includes('revision-tag')), removals.join(', '));
   });
 
   it('the tag webhook is owned by the new release and sends pods to the new revision', async () => {

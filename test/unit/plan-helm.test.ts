@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ISTIO_TAG_LABEL } from '../../src/api/constants.ts';
 import type { IstioUpgradeSpecInput } from '../../src/api/schema.ts';
+import { findCondition } from '../../src/core/conditions.ts';
 import { chartArgs, helmContext, installIstiodJob, rollbackGatewayJob, setRevisionTagsJob, upgradeGatewayJob } from '../../src/core/helm-jobs.ts';
 import { owningRelease } from '../../src/core/helm-release.ts';
 import type { ObservedState } from '../../src/core/observed.ts';
@@ -170,6 +171,21 @@ describe('helm mode: the canary upgrade of a Helm-installed mesh', () => {
     for (const w of mesh.observed.workloads.filter((x) => x.name !== 'unmeshed')) for (const p of w.pods) assert.equal(p.injectedRevision, OLD.revision, `${w.namespace}/${p.name}`);
     assert.deepEqual(mesh.observed.revisions.map((r) => r.revision), [OLD.revision]);
     assert.deepEqual(mesh.tagWrites, []);
+  });
+
+  it('waits for the uninstall-new Job itself, not for istiod to disappear (helm deletes istiod first)', () => {
+    const mesh = helmFakeMesh(helmMesh(), { jobOutcome: { 'uninstall-new': 'Running' } });
+    const soak = { duration: '5m', prometheus: { address: 'http://prometheus:9090', interval: '30s', failureLimit: 1, checks: [{ name: 'error-ratio', query: 'ratio{ns=~"{{namespaces}}"}', max: 0.01 }] } };
+    const result = walk(makeUpgrade({ ...HELM_SPEC, soak, rollback: { removeNewRevision: true } }), mesh, {
+      errorRatio: (namespaces) => (namespaces.includes('bar') ? 0.5 : 0),
+      maxPasses: 200,
+      beforePass: (_p, _u, m) => {
+        if (m.observed.jobs.some((j) => j.name.includes('-uninstall-new-'))) m.observed = { ...m.observed, revisions: m.observed.revisions.filter((r) => r.revision !== NEW.revision) };
+        return undefined;
+      },
+    });
+    assert.equal(result.upgrade.status.phase, 'RollingBack', result.phases.join(' > '));
+    assert.match(findCondition(result.upgrade.status.conditions ?? [], 'Reconciling')?.message ?? '', /waiting for Job .*uninstall-new/);
   });
 
   it('fails with TagReverted, without writing over Helm, when someone points the tag elsewhere after the switch', () => {

@@ -20,13 +20,15 @@ function removeNewRevision(draft: Draft, old: string): StepOutcome {
   const { spec, observed } = draft;
   const to = draft.toRevision;
   const done = `tags "${draft.tags.join('", "')}" and every moved workload are back on revision ${old}`;
-  const present = observed.revisions.some((r) => r.revision === to);
-  if (!spec.rollback.removeNewRevision || spec.installer.mode === 'external' || draft.status.adoptedRevision === true || !present) return next('RolledBack', done);
+  if (!spec.rollback.removeNewRevision || spec.installer.mode === 'external' || draft.status.adoptedRevision === true) return next('RolledBack', done);
   const action =
     spec.installer.mode === 'helm'
       ? uninstallReleaseJob(helmContext(draft), 'uninstall-new', newIstiodRelease(spec, to))
       : installerJob(draft.upgrade.metadata, spec, { purpose: 'uninstall-new', revision: to, istioNamespace: observed.istioNamespace, allowedImages: observed.allowedInstallerImages });
   const job = findJob(observed.jobs, action.jobName);
+  // The uninstall deletes istiod before it has finished removing the rest: its Job, not the Deployment, ends it.
+  const present = observed.revisions.some((r) => r.revision === to);
+  if (job?.outcome !== 'Running' && !present) return next('RolledBack', job === undefined ? done : `${done}; revision ${to} removed`);
   if (job === undefined) {
     const refs = referencesTo(to, observed);
     if (refs.length > 0) return blocked('RevisionInUse', `${done}; revision ${to} is not removed while it is used by ${describeReferences(refs)}`);
