@@ -3,6 +3,8 @@
 // repository served in the netns. First to Succeeded, with the operator SIGKILLed while the istiod install Job runs;
 // then a failed canary soak, rolled back with helm.
 import assert from 'node:assert/strict';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_ISTIO_NAMESPACE as ISTIO_NAMESPACE, ISTIO_REV_LABEL, UPGRADE_LABEL } from '../../src/api/constants.ts';
 import type { IstioUpgradeSpecInput } from '../../src/api/schema.ts';
@@ -48,6 +50,51 @@ async function jobPurposes(kube: Kube, name: string): Promise<string[]> {
   }
   return jobs.items.map((j) => j.metadata?.labels?.['istioupgrade.dev/purpose'] ?? '?').sort();
 }
+
+/** Rewrites the status of a release's latest Helm record (Secret: base64 of gzipped JSON), as an interrupted helm leaves it. */
+async function setReleaseStatus(kube: Kube, namespace: string, release: string, status: string): Promise<void> {
+  const secrets = await kube.core.listNamespacedSecret({ namespace, labelSelector: `owner=helm,name=${release}` });
+  const latest = secrets.items.sort((a, b) => Number(b.metadata?.labels?.version ?? 0) - Number(a.metadata?.labels?.version ?? 0))[0];
+  const name = latest?.metadata?.name;
+  if (latest === undefined || name === undefined) throw new Error(`no Helm record of ${namespace}/${release}`);
+  const record = JSON.parse(gunzipSync(Buffer.from(Buffer.from(latest.data?.release ?? '', 'base64').toString(), 'base64')).toString()) as { info: { status: string } };
+  record.info.status = status;
+  const encoded = Buffer.from(gzipSync(Buffer.from(JSON.stringify(record)))).toString('base64');
+  await kube.core.patchNamespacedSecret({ name, namespace, body: { metadata: { labels: { status } }, data: { release: Buffer.from(encoded).toString('base64') } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+}
+
+describe('end to end: helm mode refuses a pending release before changing anything', { timeout: 15 * 60_000 }, () => {
+  const NAME = 'helm-pending';
+  let kube: Kube;
+  let operator: OperatorProcess;
+
+  before(async () => {
+    ({ kube, operator } = await freshHelmScenario('e2e-helm-pending'));
+    await setReleaseStatus(kube, GATEWAY_RELEASE.namespace, GATEWAY_RELEASE.release, 'pending-upgrade');
+    operator.start();
+  });
+
+  after(async () => {
+    await operator.stop();
+    await deleteAllUpgrades(kube);
+  });
+
+  it('ends Failed with PrecheckFailed from helm itself (another operation in progress), with no install', async () => {
+    const { istioNewRevision } = kube.info.versions;
+    const releasesBefore = await helmList(kube);
+    await createUpgrade(kube, NAME, helmSpec(kube));
+    const ended = await waitForPhase(kube, NAME, ['Failed', 'RolledBack', 'Succeeded'], 300_000);
+    console.log(`helm pending: ${ended.status?.failure?.reason ?? '?'}: ${ended.status?.failure?.message ?? ''}`);
+    assert.equal(ended.status?.phase, 'Failed');
+    assert.equal(ended.status?.failure?.reason, 'PrecheckFailed');
+    assert.match(ended.status?.failure?.message ?? '', /another operation \(install\/upgrade\/rollback\) is in progress/);
+    assert.equal(release(await helmList(kube), istiodRelease(istioNewRevision)), undefined, 'no new istiod release');
+    assert.deepEqual(await helmList(kube), releasesBefore, 'no release changed');
+    const upgrade = await getUpgrade(kube, NAME);
+    const jobs = await kube.batch.listNamespacedJob({ namespace: OPERATOR_NAMESPACE, labelSelector: `${UPGRADE_LABEL}=${upgrade.metadata.uid}` });
+    assert.deepEqual(jobs.items.map((j) => j.metadata?.labels?.['istioupgrade.dev/purpose']).sort(), ['precheck', 'precheck-gw0', 'precheck-old'], 'only the --dry-run Jobs ran');
+  });
+});
 
 describe('end to end: helm mode, Succeeded through a crash during the istiod install', { timeout: 30 * 60_000 }, () => {
   const NAME = 'helm-upgrade';
