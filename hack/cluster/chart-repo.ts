@@ -15,6 +15,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CHART_REPO_ADDRESS, cacheRoot } from './paths.ts';
+import { serveUntilSignalled } from './serve-until-signalled.ts';
 
 const CONTENT_TYPES: Record<string, string> = { '.yaml': 'application/yaml', '.tgz': 'application/gzip', '.json': 'application/json' };
 /** A file name of the repository (no directory parts, no dot files such as the build stamp). */
@@ -70,15 +71,9 @@ function main(): void {
     process.exit(2);
   }
   const server = createChartRepoServer(values.dir);
-  server.listen(port, host, () => {
+  serveUntilSignalled(server, port, host, () => {
     console.log(`chart-repo: serving ${values.dir} on http://${values.listen}/`);
   });
-  const stop = () => {
-    server.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
 }
 
 if (import.meta.main) main();

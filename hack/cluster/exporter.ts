@@ -22,6 +22,7 @@
 // Run: node hack/cluster/exporter.ts
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
+import { serveUntilSignalled } from './serve-until-signalled.ts';
 
 export const DEFAULT_NAMESPACES = ['foo', 'bar', 'baz', 'qux', 'istio-ingress'];
 export const DEFAULT_RATE = 10;
@@ -209,15 +210,9 @@ function main(): void {
     process.exit(2);
   }
   const server = createExporter(new Traffic({ namespaces, rate }));
-  server.listen(port, host, () => {
+  serveUntilSignalled(server, port, host, () => {
     console.log(`exporter: listening on http://${values.listen} (namespaces ${namespaces.join(',')}, ${rate} req/s each)`);
   });
-  const stop = () => {
-    server.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
 }
 
 if (import.meta.main) main();

@@ -52,13 +52,14 @@ export { APP_NAMESPACES };
 
 /**
  * The starting point of every scenario: no IstioUpgrade, the operator's CRD and RBAC applied, the sample mesh
- * fresh on the old revision, the exporter at 0 % errors, and an operator (not yet started) as cluster admin.
+ * fresh on the old revision (installed by `reset`: istioctl by default, resetHelmMesh for helm mode), the
+ * exporter at 0 % errors, and an operator (not yet started) as cluster admin.
  */
-export async function freshScenario(identity: string): Promise<{ kube: Kube; operator: OperatorProcess }> {
+export async function freshScenario(identity: string, reset: (kube: Kube) => Promise<void> = resetMesh): Promise<{ kube: Kube; operator: OperatorProcess }> {
   const kube = await connect();
   await deleteAllUpgrades(kube);
   await installOperatorManifests(kube);
-  await resetMesh(kube);
+  await reset(kube);
   await resetExporter(kube);
   return { kube, operator: new OperatorProcess(kube, { kubeconfig: kube.info.kubeconfigPath, identity }) };
 }

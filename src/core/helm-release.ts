@@ -2,6 +2,7 @@
 // release an object belongs to and the chart version it was rendered from. Helm mode decides every step from these
 // marks on the cluster's real objects, never from names.
 import { ISTIO_TAG_LABEL } from '../api/constants.ts';
+import { watchedObjectsWhere } from './inventory.ts';
 import type { ObservedState, RevisionState, WebhookConfiguration } from './observed.ts';
 
 export const HELM_RELEASE_NAME_ANNOTATION = 'meta.helm.sh/release-name';
@@ -77,11 +78,5 @@ export function fullyKept(objects: TagObjects): boolean {
 
 /** What `helm uninstall <release>` deletes, among the objects the operator watches (the release's own marks). */
 export function releaseObjects(observed: Pick<ObservedState, 'workloads' | 'services' | 'mutatingWebhooks' | 'validatingWebhooks'>, release: string): string[] {
-  const owned = (o: Marked) => owningRelease(o)?.name === release;
-  return [
-    ...observed.workloads.filter(owned).map((w) => `${w.kind} ${w.namespace}/${w.name}`),
-    ...observed.services.filter(owned).map((s) => `Service ${s.namespace}/${s.name}`),
-    ...observed.mutatingWebhooks.filter(owned).map((w) => `MutatingWebhookConfiguration ${w.name}`),
-    ...observed.validatingWebhooks.filter(owned).map((w) => `ValidatingWebhookConfiguration ${w.name}`),
-  ].sort();
+  return watchedObjectsWhere(observed, (o) => owningRelease(o)?.name === release);
 }

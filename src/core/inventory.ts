@@ -109,7 +109,13 @@ export function describeReferences(refs: readonly RevisionReference[], limit = 1
 
 /** What `istioctl uninstall --revision <revision>` deletes, among the objects the operator watches. */
 export function removals(observed: ObservedState, revision: string): string[] {
-  const gone = (o: Labelled) => removedBy(o, revision, observed.istioNamespace);
+  return watchedObjectsWhere(observed, (o) => removedBy(o, revision, observed.istioNamespace));
+}
+
+type Marked = Labelled & { readonly annotations: Readonly<Record<string, string>> };
+
+/** The watched objects an uninstall would delete, as `Kind namespace/name`, sorted. */
+export function watchedObjectsWhere(observed: Pick<ObservedState, 'workloads' | 'services' | 'mutatingWebhooks' | 'validatingWebhooks'>, gone: (o: Marked) => boolean): string[] {
   return [
     ...observed.workloads.filter(gone).map((w) => `${w.kind} ${w.namespace}/${w.name}`),
     ...observed.services.filter(gone).map((s) => `Service ${s.namespace}/${s.name}`),

@@ -10,10 +10,10 @@ import { DEFAULT_ISTIO_NAMESPACE as ISTIO_NAMESPACE, ISTIO_REV_LABEL, UPGRADE_LA
 import type { IstioUpgradeSpecInput } from '../../src/api/schema.ts';
 import { BASE_RELEASE, GATEWAY_RELEASE, HELM_SAMPLE_WORKLOADS, describeReleases, helm, helmList, istiodRelease, removeHelmMesh, resetHelmMesh, type HelmRelease } from '../../hack/e2e/helm-mesh.ts';
 import { InjectionProbe, probeSummary, type ProbeReport } from '../../hack/e2e/injection-probe.ts';
-import { connect, exists, waitFor, type Kube } from '../../hack/e2e/kube.ts';
+import { exists, waitFor, type Kube } from '../../hack/e2e/kube.ts';
 import { meshPods, podRevision, proxyImage, resetMesh } from '../../hack/e2e/mesh.ts';
-import { OPERATOR_NAMESPACE, OperatorProcess, installOperatorManifests } from '../../hack/e2e/operator.ts';
-import { generations, resetExporter, sampleSpec, setErrorRatio } from '../../hack/e2e/scenario.ts';
+import { OPERATOR_NAMESPACE, OperatorProcess } from '../../hack/e2e/operator.ts';
+import { freshScenario, generations, resetExporter, sampleSpec, setErrorRatio } from '../../hack/e2e/scenario.ts';
 import { condition, createUpgrade, deleteAllUpgrades, getUpgrade, waitForPhase, waitForUpgrade } from '../../hack/e2e/upgrades.ts';
 
 function helmSpec(kube: Kube, overrides: Partial<IstioUpgradeSpecInput> = {}): IstioUpgradeSpecInput {
@@ -27,13 +27,8 @@ function helmSpec(kube: Kube, overrides: Partial<IstioUpgradeSpecInput> = {}): I
   });
 }
 
-async function freshHelmScenario(identity: string): Promise<{ kube: Kube; operator: OperatorProcess }> {
-  const kube = await connect();
-  await deleteAllUpgrades(kube);
-  await installOperatorManifests(kube);
-  await resetHelmMesh(kube);
-  await resetExporter(kube);
-  return { kube, operator: new OperatorProcess(kube, { kubeconfig: kube.info.kubeconfigPath, identity }) };
+function freshHelmScenario(identity: string): Promise<{ kube: Kube; operator: OperatorProcess }> {
+  return freshScenario(identity, resetHelmMesh);
 }
 
 function release(list: readonly HelmRelease[], name: string): HelmRelease | undefined {
