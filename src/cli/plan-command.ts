@@ -51,6 +51,7 @@ export async function runPlan(options: PlanOptions, out: (text: string) => void)
     fromVersion: resolved.ok ? formatVersion(resolved.context.fromVersion) : undefined,
     to: draft.toRevision,
     version: upgrade.spec.version,
+    installer: upgrade.spec.installer.mode,
     plan: preview.plan,
     refusal: preview.refusal,
   };

@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ISTIO_TAG_LABEL } from '../../src/api/constants.ts';
 import type { IstioUpgradeSpecInput } from '../../src/api/schema.ts';
+import { renderPlanText } from '../../src/cli/plan-report.ts';
 import { findCondition } from '../../src/core/conditions.ts';
+import { Draft } from '../../src/core/draft.ts';
+import { previewPlan } from '../../src/core/plan-preview.ts';
 import { chartArgs, helmContext, installIstiodJob, rollbackGatewayJob, setRevisionTagsJob, upgradeGatewayJob } from '../../src/core/helm-jobs.ts';
 import { owningRelease } from '../../src/core/helm-release.ts';
 import type { ObservedState } from '../../src/core/observed.ts';
@@ -234,4 +237,22 @@ describe('helm mode: prechecks refuse what Helm mode cannot upgrade, before any 
       assert.deepEqual(mesh.helmRuns, [], 'no helm command ran');
     });
   }
+});
+
+describe('helm mode: the plan command', () => {
+  it('says helm runs the prechecks and removes the old release, and lists what helm uninstall deletes', () => {
+    const upgrade = makeUpgrade(HELM_SPEC);
+    const old = helmRevisionState(OLD.revision, OLD.version, OLD_RELEASE);
+    const observed = helmMesh({
+      workloads: [
+        ...helmMesh().workloads,
+        { ...workload('istio-system', `istiod-${OLD.revision}`, undefined), labels: old.labels, annotations: old.annotations },
+      ],
+    });
+    const preview = previewPlan(new Draft(upgrade, observed, new Date('2026-11-22T10:00:00.000Z')));
+    const text = renderPlanText({ name: 'x', tag: 'default', from: OLD.revision, fromVersion: OLD.version, to: NEW.revision, version: NEW.version, installer: 'helm', plan: preview.plan, refusal: preview.refusal });
+    assert.match(text, /Precheck: passed \(the helm --dry-run Jobs run when the upgrade is applied\)/);
+    assert.match(text, /Removed at the end \(helm uninstall of the istiod release of 1-30-4\):\n {2}Deployment istio-system\/istiod-1-30-4\n/);
+    assert.doesNotMatch(text, /revision-tag/, 'the tag moves to the new release: it is not removed');
+  });
 });
