@@ -4,7 +4,7 @@
 import type { HelmPurpose, RunInstallerJob } from './actions.ts';
 import type { IstioUpgradeSpec } from '../api/schema.ts';
 import type { Draft } from './draft.ts';
-import { chooseInstallerImage } from './installer-images.ts';
+import { chooseInstallerImage, type InstallerImageChoice } from './installer-images.ts';
 import { OVERLAY_PATH, installerJobName } from './installer-jobs.ts';
 
 export type IstioChart = 'base' | 'istiod' | 'gateway';
@@ -37,12 +37,17 @@ function tagList(tags: readonly string[]): string {
   return tags.length === 0 ? 'revisionTags=null' : `revisionTags={${tags.join(',')}}`;
 }
 
-/** The image the Job runs: the pinned reference when the allowlist has one. */
-function helmImage(ctx: HelmJobContext): string {
-  const image = ctx.spec.installer.helm.image;
+/** spec.installer.helm.image against the operator's allowlist (the tag is the Helm version). */
+export function chooseHelmImage(spec: IstioUpgradeSpec, allowed: readonly string[]): InstallerImageChoice {
+  const image = spec.installer.helm.image;
   const colon = image.lastIndexOf(':');
-  const choice = chooseInstallerImage(image.slice(0, colon), image.slice(colon + 1), ctx.allowedImages);
-  return choice.ok ? choice.reference : image;
+  return chooseInstallerImage(image.slice(0, colon), image.slice(colon + 1), allowed, 'spec.installer.helm.image');
+}
+
+/** The image the Job runs: the pinned reference when the allowlist has one (the precheck refused the rest). */
+function helmImage(ctx: HelmJobContext): string {
+  const choice = chooseHelmImage(ctx.spec, ctx.allowedImages);
+  return choice.ok ? choice.reference : ctx.spec.installer.helm.image;
 }
 
 function helmJob(ctx: HelmJobContext, purpose: HelmPurpose, args: readonly string[], values: Readonly<Record<string, unknown>> = {}): RunInstallerJob {

@@ -18,6 +18,8 @@ import { NEW, OLD, helmRevisionState, makeUpgrade, sampleMesh, tagWebhook, workl
 const OLD_RELEASE = `istiod-${OLD.revision}`;
 const NEW_RELEASE = `istiod-${NEW.revision}`;
 const REPO = 'http://charts.example/istio';
+/** A Prometheus soak whose check fails once the walk's error ratio rises. */
+const FAILING_SOAK = { duration: '5m', prometheus: { address: 'http://prometheus:9090', interval: '30s', failureLimit: 1, checks: [{ name: 'error-ratio', query: 'ratio{ns=~"{{namespaces}}"}', max: 0.01 }] } };
 
 const HELM_SPEC: Partial<IstioUpgradeSpecInput> = {
   installer: { mode: 'helm', helm: { repository: REPO, gateways: [{ namespace: 'istio-ingress', release: 'istio-ingress' }] } },
@@ -158,8 +160,7 @@ describe('helm mode: the canary upgrade of a Helm-installed mesh', () => {
   it('rolls back on a failed soak: the tag goes back to the old release, the gateway release is rolled back', () => {
     const mesh = helmFakeMesh();
     const gaps: string[] = [];
-    const soak = { duration: '5m', prometheus: { address: 'http://prometheus:9090', interval: '30s', failureLimit: 1, checks: [{ name: 'error-ratio', query: 'ratio{ns=~"{{namespaces}}"}', max: 0.01 }] } };
-    const result = walk(makeUpgrade({ ...HELM_SPEC, soak, rollback: { removeNewRevision: true } }), mesh, {
+    const result = walk(makeUpgrade({ ...HELM_SPEC, soak: FAILING_SOAK, rollback: { removeNewRevision: true } }), mesh, {
       errorRatio: (namespaces) => (namespaces.includes('bar') ? 0.5 : 0),
       beforePass: (_p, upgrade, m) => (tagGaps(m, gaps, upgrade.status.phase), undefined),
     });
@@ -178,8 +179,7 @@ describe('helm mode: the canary upgrade of a Helm-installed mesh', () => {
 
   it('waits for the uninstall-new Job itself, not for istiod to disappear (helm deletes istiod first)', () => {
     const mesh = helmFakeMesh(helmMesh(), { jobOutcome: { 'uninstall-new': 'Running' } });
-    const soak = { duration: '5m', prometheus: { address: 'http://prometheus:9090', interval: '30s', failureLimit: 1, checks: [{ name: 'error-ratio', query: 'ratio{ns=~"{{namespaces}}"}', max: 0.01 }] } };
-    const result = walk(makeUpgrade({ ...HELM_SPEC, soak, rollback: { removeNewRevision: true } }), mesh, {
+    const result = walk(makeUpgrade({ ...HELM_SPEC, soak: FAILING_SOAK, rollback: { removeNewRevision: true } }), mesh, {
       errorRatio: (namespaces) => (namespaces.includes('bar') ? 0.5 : 0),
       maxPasses: 200,
       beforePass: (_p, _u, m) => {

@@ -3,8 +3,7 @@
 // release named has a Deployment. The helm Jobs then check what only Helm can: the repository has the charts, the
 // releases are not pending, the values render (each command of the upgrade, run with --dry-run).
 import { owningRelease, istiodRelease, tagObjects } from '../helm-release.ts';
-import { newIstiodRelease } from '../helm-jobs.ts';
-import { chooseInstallerImage } from '../installer-images.ts';
+import { chooseHelmImage, newIstiodRelease } from '../helm-jobs.ts';
 import { refuse, type Finding, type PrecheckContext } from './context.ts';
 
 export function helmReleases(ctx: PrecheckContext): Finding | undefined {
@@ -40,9 +39,7 @@ export function helmReleases(ctx: PrecheckContext): Finding | undefined {
     const listed = deployments.find((d) => spec.gateways.some((g) => g.namespace === d.namespace && g.name === d.name));
     if (listed !== undefined) return refuse('GatewayNotFound', `gateway Deployment ${listed.namespace}/${listed.name} is both in spec.gateways (restarted) and in installer.helm.gateways (upgraded by Helm); list it in one place only`);
   }
-  const image = spec.installer.helm.image;
-  const colon = image.lastIndexOf(':');
-  const choice = chooseInstallerImage(image.slice(0, colon), image.slice(colon + 1), observed.allowedInstallerImages, 'spec.installer.helm.image');
+  const choice = chooseHelmImage(spec, observed.allowedInstallerImages);
   if (!choice.ok) return refuse('InstallerImageNotAllowed', choice.message);
   return undefined;
 }
