@@ -49,11 +49,16 @@ for (const size of sizes) {
   // Halfway through the rollout: half the namespaces moved, a full slot of them restarting.
   const held = walk(makeUpgrade(spec), mesh, { stopWhen: (u) => u.status.phase === 'RollingOut' && (u.status.workloads?.upgraded ?? 0) >= total / 2, maxPasses: 100_000 });
   const upgrade: IstioUpgrade = held.upgrade;
+  // As observe hands it over: grouped by namespace, the arrays kept while a namespace does not change.
+  const workloadsByNs = Map.groupBy(mesh.observed.workloads, (w) => w.namespace);
+  const podsByNs = Map.groupBy(mesh.observed.otherPods, (p) => p.namespace);
+  const names = [...new Set([...workloadsByNs.keys(), ...podsByNs.keys()])].sort();
+  const observed: ObservedState = { ...mesh.observed, byNamespace: new Map(names.map((n) => [n, { workloads: workloadsByNs.get(n) ?? [], otherPods: podsByNs.get(n) ?? [] }])) };
   const times: number[] = [];
   let actions = 0;
   for (let i = 0; i < repeat; i++) {
     const start = process.hrtime.bigint();
-    const result = plan(upgrade, mesh.observed, held.now);
+    const result = plan(upgrade, observed, held.now);
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
     actions = result.actions.length;
   }

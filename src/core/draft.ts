@@ -3,32 +3,13 @@
 import type { Condition, ConditionType, IstioUpgrade, IstioUpgradeSpec, IstioUpgradeStatus, Phase } from '../api/schema.ts';
 import type { UpgradeEvent } from './actions.ts';
 import { findCondition, setCondition, type ConditionStatus, type ConditionWriter } from './conditions.ts';
-import { defaultTagPreparation, injectionView, type DefaultTagPreparation } from './injection-view.ts';
-import type { ObservedState, PodState, WebhookConfiguration, WorkloadState } from './observed.ts';
+import { defaultTagPreparation, injectionView } from './injection-view.ts';
+import { MeshView } from './mesh-view.ts';
+import type { ObservedState } from './observed.ts';
 import type { Reason } from './reasons.ts';
-import { classifyOtherPod, namespaceMap, type PodScope, type ScopeContext, type WorkloadScope } from './scope.ts';
-import { scopedWorkload } from './scope-memo.ts';
+import { namespaceMap, type ScopeContext } from './scope.ts';
 import { resolveTag } from './tags.ts';
 import { revisionForVersion } from './version.ts';
-
-export interface ScopedWorkload {
-  readonly workload: WorkloadState;
-  readonly scope: WorkloadScope;
-}
-
-export interface ScopedPod {
-  readonly pod: PodState;
-  readonly scope: PodScope;
-}
-
-/** The mesh as this upgrade sees it: webhooks once prepared, and what happens to every workload and pod. */
-export interface MeshView {
-  readonly preparation: DefaultTagPreparation | undefined;
-  readonly webhooks: readonly WebhookConfiguration[];
-  readonly context: ScopeContext;
-  readonly workloads: readonly ScopedWorkload[];
-  readonly otherPods: readonly ScopedPod[];
-}
 
 export class Draft implements ConditionWriter {
   readonly upgrade: IstioUpgrade;
@@ -37,6 +18,8 @@ export class Draft implements ConditionWriter {
   readonly now: Date;
   readonly nowMs: number;
   readonly generation: number;
+  /** Target revision: spec.revision or the version with dots replaced. */
+  readonly toRevision: string;
   status: IstioUpgradeStatus;
   readonly events: UpgradeEvent[] = [];
   private meshView: MeshView | undefined;
@@ -48,16 +31,12 @@ export class Draft implements ConditionWriter {
     this.now = now;
     this.nowMs = now.getTime();
     this.generation = upgrade.metadata.generation;
+    this.toRevision = upgrade.spec.revision ?? revisionForVersion(upgrade.spec.version);
     this.status = structuredClone(upgrade.status);
   }
 
   get phase(): Phase {
     return this.status.phase ?? 'Pending';
-  }
-
-  /** Target revision: spec.revision or the version with dots replaced. */
-  get toRevision(): string {
-    return this.spec.revision ?? revisionForVersion(this.spec.version);
   }
 
   /** Resolved at precheck; before that, spec.fromRevision or the revision the tag points at now. */
@@ -85,13 +64,7 @@ export class Draft implements ConditionWriter {
       excludedNamespaces: new Set(this.spec.rollout.excludeNamespaces),
       adoptPinnedNamespaces: this.spec.rollout.adoptPinnedNamespaces,
     };
-    this.meshView = {
-      preparation,
-      webhooks,
-      context,
-      workloads: this.observed.workloads.map((workload) => scopedWorkload(workload, context)),
-      otherPods: this.observed.otherPods.map((pod) => ({ pod, scope: classifyOtherPod(pod, context) })),
-    };
+    this.meshView = new MeshView(this.observed, preparation, webhooks, context);
     return this.meshView;
   }
 

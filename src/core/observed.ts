@@ -167,6 +167,12 @@ export interface MetricsSample {
   readonly readings: readonly MetricReading[];
 }
 
+/** One namespace's workloads, and its pods that belong to none. */
+export interface NamespaceObjects {
+  readonly workloads: readonly WorkloadState[];
+  readonly otherPods: readonly PodState[];
+}
+
 export interface ObservedState {
   readonly kubernetesVersion: string;
   readonly istioNamespace: string;
@@ -183,6 +189,11 @@ export interface ObservedState {
   readonly workloads: readonly WorkloadState[];
   /** Pods not owned by a Deployment, StatefulSet or DaemonSet (Job pods, bare pods, orphans). */
   readonly otherPods: readonly PodState[];
+  /**
+   * The same workloads and other pods, by namespace. observe keeps an unchanged namespace's entry as the same
+   * arrays, which lets the planner reuse what it derived from them; without it the planner groups them itself.
+   */
+  readonly byNamespace?: ReadonlyMap<string, NamespaceObjects>;
   /** Installer Jobs of this upgrade, by name. */
   readonly jobs: readonly JobState[];
   /** The installer's ClusterRoleBinding, when it exists: the Job it was last granted for. */

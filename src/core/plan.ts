@@ -12,6 +12,7 @@ import { waveTarget } from './soak.ts';
 import type { Hold, StepOutcome } from './step.ts';
 import { TAG_HELD_IN, holdMovedTags } from './tag-guard.ts';
 import { resolveWaves, waveTag } from './waves.ts';
+import { sameItems } from './same-items.ts';
 import { workloadOnRevision } from './workloads.ts';
 
 export interface PlanResult {
@@ -178,33 +179,62 @@ function isReasonOf(text: string, fallback: Reason): Reason {
   return isReason(text) ? text : fallback;
 }
 
+/**
+ * status.workloads: the moved workloads of the waves' namespaces and the gateway Deployments, and what is left
+ * alone in those namespaces. Summed from each namespace's remembered share, so a pass costs the namespaces of
+ * the waves, not a walk of every workload.
+ */
 function countWorkloads(draft: Draft): void {
   const waves = draft.status.waves ?? [];
-  // Per namespace, its gateways' names: a lookup per workload, no key built per workload.
-  const gateways = Map.groupBy(draft.spec.gateways, (g) => g.namespace);
-  const isGateway = (w: { namespace: string; name: string }) => gateways.get(w.namespace)?.some((g) => g.name === w.name) === true;
-  // Per tag, the namespaces its waves cover: a lookup per workload, not a scan of every wave's list.
-  const namespacesByTag = new Map<string, Set<string>>();
+  const target = draft.toRevision;
+  // Per namespace, the tags of the waves that cover it, and its gateways' names.
+  const tagsByNamespace = new Map<string, string[]>();
   for (const wave of waves) {
     const spec = draft.spec.rollout.waves.find((s) => s.name === wave.name);
-    if (spec === undefined) continue;
-    const tag = waveTag(draft.spec, spec);
-    const set = namespacesByTag.get(tag) ?? new Set<string>();
-    for (const ns of wave.namespaces) set.add(ns);
-    namespacesByTag.set(tag, set);
+    const tag = spec === undefined ? undefined : waveTag(draft.spec, spec);
+    for (const ns of wave.namespaces) {
+      const tags = tagsByNamespace.get(ns) ?? [];
+      if (tag !== undefined && !tags.includes(tag)) tags.push(tag);
+      tagsByNamespace.set(ns, tags);
+    }
   }
-  const inScope = draft.view.workloads.filter(({ workload, scope }) => {
-    if (isGateway(workload)) return workload.kind === 'Deployment';
-    return scope.move && namespacesByTag.get(scope.tag)?.has(workload.namespace) === true;
-  });
-  const upgraded = inScope.filter((s) => workloadOnRevision(s.workload, draft.toRevision)).length;
-  const namespaces = new Set(waves.flatMap((w) => w.namespaces));
-  const skipped = [
-    ...draft.view.workloads.flatMap(({ workload, scope }) => (scope.move || !namespaces.has(workload.namespace) ? [] : [`${workload.kind}/${workload.namespace}/${workload.name}: ${scope.detail}`])),
-    ...draft.view.otherPods.filter((s) => namespaces.has(s.pod.namespace)).map((s) => `Pod/${s.pod.namespace}/${s.pod.name}: ${s.scope.detail}`),
-  ].sort();
-  draft.status.workloads = { total: inScope.length, upgraded, pending: inScope.length - upgraded, skipped: skipped.length };
-  draft.status.upgraded = `${upgraded}/${inScope.length}`;
+  const gatewayNames = new Map<string, string[]>();
+  for (const g of draft.spec.gateways) {
+    const names = gatewayNames.get(g.namespace) ?? [];
+    if (!names.includes(g.name)) names.push(g.name);
+    gatewayNames.set(g.namespace, names);
+  }
+
+  let total = 0;
+  let upgraded = 0;
+  const skippedByNamespace: (readonly string[])[] = [];
+  for (const [ns, tags] of tagsByNamespace) {
+    const view = draft.view.namespace(ns);
+    const count = view.count(tags, gatewayNames.get(ns) ?? [], target);
+    total += count.total;
+    upgraded += count.upgraded;
+    skippedByNamespace.push(view.skippedLines());
+  }
+  // A gateway counts as its Deployment, whatever its namespace and scope (it is restarted in place).
+  for (const [ns, names] of gatewayNames) {
+    for (const { workload } of draft.view.namespace(ns).workloads) {
+      if (workload.kind !== 'Deployment' || !names.includes(workload.name)) continue;
+      total += 1;
+      if (workloadOnRevision(workload, target)) upgraded += 1;
+    }
+  }
+  const skipped = skippedLines(skippedByNamespace);
+  draft.status.workloads = { total, upgraded, pending: total - upgraded, skipped: skipped.length };
+  draft.status.upgraded = `${upgraded}/${total}`;
   if (skipped.length > 0) draft.status.skippedWorkloads = skipped.slice(0, MAX_LISTED);
   else delete draft.status.skippedWorkloads;
+}
+
+/** The skipped lines of the namespaces, sorted; the last answer while every namespace's list is the same. */
+let lastSkipped: { readonly parts: readonly (readonly string[])[]; readonly sorted: readonly string[] } | undefined;
+function skippedLines(parts: readonly (readonly string[])[]): readonly string[] {
+  if (lastSkipped !== undefined && sameItems(lastSkipped.parts, parts)) return lastSkipped.sorted;
+  const sorted = parts.flat().sort();
+  lastSkipped = { parts, sorted };
+  return sorted;
 }

@@ -3,27 +3,33 @@
 // namespace on the tag). A wave's list is frozen in the status when it starts, so namespaces labelled later
 // never change a wave under way.
 import type { IstioUpgradeSpec, Wave, WaveStatus } from '../api/schema.ts';
-import type { MeshView } from './draft.ts';
+import type { MeshView } from './mesh-view.ts';
 import { injectingConfigs } from './injection.ts';
-import type { NamespaceState } from './observed.ts';
+import type { NamespaceState, WebhookConfiguration } from './observed.ts';
+import { sameItems } from './same-items.ts';
 import { matchesSelector } from './selectors.ts';
 
 export function waveTag(spec: IstioUpgradeSpec, wave: Pick<Wave, 'tag'>): string {
   return wave.tag ?? spec.tag;
 }
 
+/** The tags whose webhooks inject a namespace by its labels alone, remembered while it and the webhooks are the same. */
+const labelTagsMemo = new WeakMap<NamespaceState, { readonly webhooks: readonly WebhookConfiguration[]; readonly tags: readonly string[] }>();
+function tagsInjectingByLabels(webhooks: readonly WebhookConfiguration[], ns: NamespaceState): readonly string[] {
+  const previous = labelTagsMemo.get(ns);
+  if (previous !== undefined && sameItems(previous.webhooks, webhooks)) return previous.tags;
+  const injectors = injectingConfigs(webhooks, ns.labels, { namespace: ns.name, labels: {}, annotations: {}, hostNetwork: false });
+  const tags = injectors.flatMap((m) => (m.tag === undefined ? [] : [m.tag]));
+  labelTagsMemo.set(ns, { webhooks, tags });
+  return tags;
+}
+
 /** Namespaces holding something the tag moves, in name order. */
 export function tagNamespaces(view: MeshView, namespaces: readonly NamespaceState[], tag: string): NamespaceState[] {
   const { context } = view;
-  const withMoves = new Set(view.workloads.flatMap((s) => (s.scope.move && s.scope.tag === tag ? [s.workload.namespace] : [])));
   return namespaces
-    .filter((ns) => {
-      if (context.excludedNamespaces.has(ns.name)) return false;
-      if (withMoves.has(ns.name)) return true;
-      const injectors = injectingConfigs(view.webhooks, ns.labels, { namespace: ns.name, labels: {}, annotations: {}, hostNetwork: false });
-      return injectors.some((m) => m.tag === tag);
-    })
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .filter((ns) => !context.excludedNamespaces.has(ns.name) && (view.namespace(ns.name).movedTags.has(tag) || tagsInjectingByLabels(view.webhooks, ns).includes(tag)))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** The namespaces of every wave, in wave order; a namespace belongs to the first wave of its tag that claims it. */

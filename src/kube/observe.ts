@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { UPGRADE_LABEL } from '../api/constants.ts';
 import { peekUpgrade } from '../api/peek-upgrade.ts';
 import { IstioUpgradeSchema, type IstioUpgrade } from '../api/schema.ts';
-import type { MetricsSample, ObservedState, PodState, RevisionState, UpgradeSummary, WorkloadKind, WorkloadState } from '../core/observed.ts';
+import type { MetricsSample, NamespaceObjects, ObservedState, PodState, RevisionState, UpgradeSummary, WorkloadKind, WorkloadState } from '../core/observed.ts';
 import { DEFAULT_INSTALLER_IMAGES } from '../core/installer-images.ts';
 import { soakRequests } from '../core/soak.ts';
 import type { Caches } from './caches.ts';
@@ -36,19 +36,16 @@ function summaries(ctx: ObserveContext, self: IstioUpgrade): UpgradeSummary[] {
   });
 }
 
-function revisions(workloads: readonly WorkloadState[], istioNamespace: string): RevisionState[] {
+function revisions(workloads: readonly WorkloadState[]): RevisionState[] {
   return workloads
-    .filter((w) => w.kind === 'Deployment' && w.namespace === istioNamespace && w.labels.app === 'istiod')
+    .filter((w) => w.kind === 'Deployment' && w.labels.app === 'istiod')
     .flatMap((w) => {
       const state = toRevisionState(w);
       return state === undefined ? [] : [state];
     });
 }
 
-interface Joined {
-  readonly workloads: readonly WorkloadState[];
-  readonly otherPods: readonly PodState[];
-}
+type Joined = NamespaceObjects;
 
 /** One namespace's workloads joined with their pods, and its pods that belong to no workload. */
 function joinNamespace(caches: Caches, namespace: string): Joined {
@@ -73,11 +70,11 @@ function joinNamespace(caches: Caches, namespace: string): Joined {
 const joinedByCaches = new WeakMap<Caches, Map<string, Joined & { readonly version: number }>>();
 
 /**
- * Every workload with its pods, and the pods of no workload, namespace by namespace in name order. With change
- * tracking, a namespace in which nothing changed since the last pass is not joined again: a pass then costs
- * what changed, not the size of the mesh.
+ * Every workload with its pods, and the pods of no workload, namespace by namespace in name order, and the same
+ * by namespace. With change tracking, a namespace in which nothing changed since the last pass is not joined
+ * again and keeps its arrays: a pass then costs what changed, not the size of the mesh, here and in the planner.
  */
-export function workloadsAndPods(ctx: Pick<ObserveContext, 'caches'>): { workloads: WorkloadState[]; otherPods: PodState[] } {
+export function workloadsAndPods(ctx: Pick<ObserveContext, 'caches'>): { workloads: WorkloadState[]; otherPods: PodState[]; byNamespace: Map<string, NamespaceObjects> } {
   const { caches } = ctx;
   const changes = caches.namespaceChanges;
   const namespaces = changes?.namespaces() ?? [...new Set([...caches.pods.list().map((p) => p.namespace), ...caches.workloads.flatMap((s) => s.facts().map((w) => w.namespace))])].sort();
@@ -88,6 +85,7 @@ export function workloadsAndPods(ctx: Pick<ObserveContext, 'caches'>): { workloa
   }
   const workloads: WorkloadState[] = [];
   const otherPods: PodState[] = [];
+  const byNamespace = new Map<string, NamespaceObjects>();
   for (const namespace of namespaces) {
     let joined: Joined;
     if (changes === undefined || remembered === undefined) joined = joinNamespace(caches, namespace);
@@ -96,14 +94,16 @@ export function workloadsAndPods(ctx: Pick<ObserveContext, 'caches'>): { workloa
       const previous = remembered.get(namespace);
       if (previous !== undefined && previous.version === version) joined = previous;
       else {
-        joined = joinNamespace(caches, namespace);
-        remembered.set(namespace, { ...joined, version });
+        const fresh = { ...joinNamespace(caches, namespace), version };
+        remembered.set(namespace, fresh);
+        joined = fresh;
       }
     }
+    byNamespace.set(namespace, joined);
     for (const w of joined.workloads) workloads.push(w);
     for (const p of joined.otherPods) otherPods.push(p);
   }
-  return { workloads, otherPods };
+  return { workloads, otherPods, byNamespace };
 }
 
 function installerJobs(ctx: ObserveContext, upgrade: IstioUpgrade): ObservedState['jobs'] {
@@ -138,19 +138,20 @@ export async function observe(ctx: ObserveContext, upgrade: IstioUpgrade, now: D
 }
 
 function observeCluster(ctx: ObserveContext, upgrade: IstioUpgrade): Omit<ObservedState, 'metrics'> {
-  const { workloads, otherPods } = workloadsAndPods(ctx);
+  const { workloads, otherPods, byNamespace } = workloadsAndPods(ctx);
   return {
     kubernetesVersion: ctx.kubernetesVersion,
     allowedInstallerImages: ctx.allowedInstallerImages ?? DEFAULT_INSTALLER_IMAGES,
     istioNamespace: ctx.istioNamespace,
     otherUpgrades: summaries(ctx, upgrade),
-    revisions: revisions(workloads, ctx.istioNamespace),
+    revisions: revisions(byNamespace.get(ctx.istioNamespace)?.workloads ?? []),
     mutatingWebhooks: ctx.caches.mutatingWebhooks.list(),
     validatingWebhooks: ctx.caches.validatingWebhooks.list(),
     services: ctx.caches.services.list(),
     namespaces: ctx.caches.namespaces.list(),
     workloads,
     otherPods,
+    byNamespace,
     jobs: installerJobs(ctx, upgrade),
     installerAccess: installerAccess(ctx),
   };

@@ -6,25 +6,11 @@ import { APPROVE_ANNOTATION, ISTIO_REV_LABEL } from '../../api/constants.ts';
 import type { LabelNamespace } from '../actions.ts';
 import type { Draft } from '../draft.ts';
 import { parseDuration } from '../duration.ts';
-import type { WorkloadState } from '../observed.ts';
 import { driveRestarts } from '../restarts.ts';
 import { startSoak, waveTarget } from '../soak.ts';
 import { awaitingApproval, fail, next, paused, working, type StepOutcome } from '../step.ts';
 import { waveTag } from '../waves.ts';
-import { stampOf, workloadOnRevision } from '../workloads.ts';
 import { switchTag } from './switching-tag.ts';
-
-/** Workloads of these namespaces that the tag moves. */
-export function movedIn(draft: Draft, namespaces: readonly string[], tag: string): WorkloadState[] {
-  const wanted = new Set(namespaces);
-  return draft.view.workloads.flatMap((s) => (s.scope.move && s.scope.tag === tag && wanted.has(s.workload.namespace) ? [s.workload] : []));
-}
-
-function adoptions(draft: Draft, namespaces: readonly string[], tag: string): LabelNamespace[] {
-  const wanted = new Set(namespaces);
-  const pinned = new Set(draft.view.workloads.flatMap((s) => (s.scope.move && s.scope.adopt && wanted.has(s.workload.namespace) ? [s.workload.namespace] : [])));
-  return [...pinned].sort().map((name) => ({ type: 'labelNamespace', name, labels: { [ISTIO_REV_LABEL]: tag } }));
-}
 
 export function rollingOut(draft: Draft): StepOutcome {
   const { spec } = draft;
@@ -56,42 +42,46 @@ export function rollingOut(draft: Draft): StepOutcome {
     draft.event('Normal', 'WaveStarted', `wave "${current.name}" (tag ${tag}) started: ${current.namespaces.join(', ') || 'no namespaces'}`);
   }
 
+  // Each namespace's share, remembered while nothing in it changes: a pass costs the wave's namespaces, not the mesh.
   const target = draft.toRevision;
-  const workloads = movedIn(draft, current.namespaces, tag);
-  const relabel = adoptions(draft, current.namespaces, tag);
-  if (workloads.length === 0 && relabel.length === 0) {
+  const stamp = draft.stamp(target);
+  const byNamespace = current.namespaces.map((ns) => {
+    const view = draft.view.namespace(ns);
+    return { ns, adopt: view.adopted, ...view.rollout(tag, target, stamp) };
+  });
+  if (byNamespace.every((e) => e.moved.length === 0 && !e.adopt)) {
     current.state = 'Succeeded';
     current.completedAt = draft.now.toISOString();
     return next('RollingOut', `wave "${current.name}" has no workloads to restart`);
   }
 
-  // Namespaces under way keep their slots; free slots go to the next namespaces in name order.
-  const stamp = draft.stamp(target);
-  const pendingAdoption = new Set(relabel.map((a) => a.name));
-  const grouped = Map.groupBy(workloads, (w) => w.namespace);
-  const byNamespace = current.namespaces.map((ns) => ({ ns, workloads: grouped.get(ns) ?? [] }));
-  const done = (entry: { ns: string; workloads: WorkloadState[] }) => !pendingAdoption.has(entry.ns) && entry.workloads.every((w) => workloadOnRevision(w, target));
-  const started = (entry: { workloads: WorkloadState[] }) => entry.workloads.some((w) => stampOf(w) === stamp);
-  const active = byNamespace.filter((e) => started(e) && !done(e));
+  // Namespaces under way keep their slots; free slots go to the next namespaces in name order. A pinned
+  // namespace is relabelled first; its workloads restart once the label is seen.
+  const done = (e: (typeof byNamespace)[number]) => !e.adopt && e.upgraded === e.moved.length;
+  const active = byNamespace.filter((e) => e.started && !done(e));
   const free = Math.max(0, waveSpec.maxConcurrentNamespaces - active.length);
-  const admitted = [...active, ...byNamespace.filter((e) => !started(e) && !done(e)).slice(0, free)];
-  const admittedNames = new Set(admitted.map((e) => e.ns));
-  const adopt = relabel.filter((a) => admittedNames.has(a.name));
+  const admitted = [...active, ...byNamespace.filter((e) => !e.started && !done(e)).slice(0, free)];
+  const adopt: LabelNamespace[] = admitted
+    .filter((e) => e.adopt)
+    .map((e) => e.ns)
+    .sort()
+    .map((name) => ({ type: 'labelNamespace', name, labels: { [ISTIO_REV_LABEL]: tag } }));
 
-  const restartable = admitted.filter((e) => !pendingAdoption.has(e.ns)).flatMap((e) => e.workloads);
+  const restartable = admitted.filter((e) => !e.adopt).flatMap((e) => e.moved);
   const progress = driveRestarts(draft, restartable, target, parseDuration(spec.rollout.workloadTimeout));
   if (progress.timedOut !== undefined) {
     return fail('WorkloadTimeout', `wave "${current.name}": a workload did not come up on revision ${target} within ${spec.rollout.workloadTimeout}: ${progress.timedOut}`);
   }
   if (byNamespace.every(done)) {
     current.state = 'Soaking';
-    startSoak(draft, waveTarget(current.name), current.namespaces, workloads);
+    startSoak(draft, waveTarget(current.name), current.namespaces, byNamespace.flatMap((e) => e.moved));
     return next('Soaking', `wave "${current.name}" upgraded; soaking for ${spec.soak.duration}`);
   }
-  const upgraded = workloads.filter((w) => workloadOnRevision(w, target)).length;
+  const upgraded = byNamespace.reduce((sum, e) => sum + e.upgraded, 0);
+  const total = byNamespace.reduce((sum, e) => sum + e.moved.length, 0);
   const evicting = progress.evicting.length > 0 ? `; evicting ${progress.evicting.join(', ')}` : '';
   const adopting = adopt.length > 0 ? `; relabelling ${adopt.map((a) => a.name).join(', ')} onto tag ${tag}` : '';
-  const message = `wave "${current.name}": ${upgraded}/${workloads.length} workloads on ${target}; namespaces in progress: ${admitted.map((e) => e.ns).join(', ')}${evicting}${adopting}`;
+  const message = `wave "${current.name}": ${upgraded}/${total} workloads on ${target}; namespaces in progress: ${admitted.map((e) => e.ns).join(', ')}${evicting}${adopting}`;
   draft.setCondition('DataPlaneUpgraded', 'False', 'RollingOut', message);
   return working('RollingOut', message, [...adopt, ...progress.actions]);
 }

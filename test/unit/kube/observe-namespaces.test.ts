@@ -52,6 +52,10 @@ describe('observe: namespaces joined again only when they changed', () => {
     assert.deepEqual(second.workloads.map((w) => [w.namespace, w.pods.map((p) => p.ready)]), [['a', [true]], ['b', [false]]]);
     assert.equal(second.workloads[1], first.workloads[1], 'namespace b was not joined again');
     assert.notEqual(second.workloads[0], first.workloads[0]);
+    // The planner's grouping: b keeps its arrays (its remembered view stays valid), a gets new ones.
+    assert.equal(second.byNamespace.get('b'), first.byNamespace.get('b'));
+    assert.notEqual(second.byNamespace.get('a')?.workloads, first.byNamespace.get('a')?.workloads);
+    assert.deepEqual([...second.byNamespace.values()].flatMap((n) => n.workloads), second.workloads);
 
     // Without a counter move nothing is joined again (the caches say nothing changed).
     pods = [pod('a', false), pod('b', true)];
