@@ -67,6 +67,19 @@ export class Reconciler {
   private readonly cachedResourceVersion = (kind: WorkloadKind, namespace: string, name: string): string | undefined =>
     this.deps.caches.workloads.find((source) => source.kind === kind)?.resourceVersion?.(namespace, name);
 
+  /**
+   * The upgrade parsed (schema, defaults), reused while the cached object and the status written over it are the
+   * same objects: at scale, parsing every pass cost more than planning it.
+   */
+  private readonly parsedUpgrades = new WeakMap<object, { overlay: IstioUpgradeStatus | undefined; parsed: ReturnType<typeof parseUpgrade> }>();
+  private parsed(raw: object, overlay: IstioUpgradeStatus | undefined, current: unknown): ReturnType<typeof parseUpgrade> {
+    const previous = this.parsedUpgrades.get(raw);
+    if (previous !== undefined && previous.overlay === overlay) return previous.parsed;
+    const parsed = parseUpgrade(current);
+    this.parsedUpgrades.set(raw, { overlay, parsed });
+    return parsed;
+  }
+
   private ensureLeading(): void {
     if (this.deps.stillLeading !== undefined && !this.deps.stillLeading()) throw new NotLeaderError('lost the leader lease during the pass; stopping without writing');
   }
@@ -83,8 +96,9 @@ export class Reconciler {
     const cachedVersion = raw.metadata?.resourceVersion ?? '';
     const written = this.lastWritten.get(name);
     if (written !== undefined && written.basedOn !== cachedVersion) this.lastWritten.delete(name);
-    const current = written !== undefined && written.basedOn === cachedVersion ? { ...raw, status: written.status } : raw;
-    const parsed = parseUpgrade(current);
+    const overlay = written !== undefined && written.basedOn === cachedVersion ? written.status : undefined;
+    const current = overlay === undefined ? raw : { ...raw, status: overlay };
+    const parsed = this.parsed(raw, overlay, current);
     if (!parsed.ok) {
       await this.reportInvalidSpec(name, current, parsed.message, cachedVersion);
       return { requeueAfterMs: undefined };

@@ -348,6 +348,15 @@ describe('one reconcile pass: one status write on every path', () => {
     assert.deepEqual(c.trace(), ['core.createNamespacedEvent default/', 'core.createNamespacedEvent default/', 'custom.patchClusterCustomObjectStatus up']);
   });
 
+  it('a second pass before the informer has the written status plans from what was written, not from the cached object again', async () => {
+    const c = new RecordingClients();
+    const r = reconciler(c);
+    await r.reconcile('up');
+    await r.reconcile('up');
+    // The first pass ended Failed (refused precheck): the second one finds it terminal and does nothing.
+    assert.deepEqual(c.trace(), ['core.createNamespacedEvent default/', 'core.createNamespacedEvent default/', 'custom.patchClusterCustomObjectStatus up']);
+  });
+
   it('an action that fails transiently: the error is folded into the one status write, then rethrown', async () => {
     const c = new RecordingClients().on('batch.createNamespacedJob', () => {
       throw apiError(500);
