@@ -32,7 +32,7 @@ export class Draft implements ConditionWriter {
     this.nowMs = now.getTime();
     this.generation = upgrade.metadata.generation;
     this.toRevision = upgrade.spec.revision ?? revisionForVersion(upgrade.spec.version);
-    this.status = structuredClone(upgrade.status);
+    this.status = workingCopy(upgrade.status);
   }
 
   get phase(): Phase {
@@ -93,4 +93,17 @@ export class Draft implements ConditionWriter {
     const since = this.condition(type)?.lastTransitionTime;
     return since === undefined ? 0 : Math.max(0, this.nowMs - Date.parse(since));
   }
+}
+
+/**
+ * A deep copy of the status for the pass to change, except each wave's namespace list, which is shared: a wave's
+ * list is replaced, never changed in place, and at scale copying thousands of names every pass was most of the
+ * copy's cost.
+ */
+function workingCopy(status: IstioUpgradeStatus): IstioUpgradeStatus {
+  const { waves, ...rest } = status;
+  const copy: IstioUpgradeStatus = structuredClone(rest);
+  // Every other field of a wave is a string.
+  if (waves !== undefined) copy.waves = waves.map((wave) => ({ ...wave }));
+  return copy;
 }

@@ -17,6 +17,8 @@ export class MeshView {
   readonly context: ScopeContext;
   private readonly observed: ObservedState;
   private objects: ReadonlyMap<string, NamespaceObjects> | undefined;
+  /** This pass's answers: several steps ask for the same namespaces. */
+  private readonly views = new Map<string, NamespaceView>();
   private allWorkloads: readonly ScopedWorkload[] | undefined;
   private allOtherPods: readonly ScopedPod[] | undefined;
 
@@ -29,8 +31,13 @@ export class MeshView {
 
   /** One namespace's workloads and pods with their scopes (empty when the mesh has nothing there). */
   namespace(name: string): NamespaceView {
-    this.objects ??= objectsByNamespace(this.observed);
-    return namespaceView(name, this.objects.get(name) ?? { workloads: [], otherPods: [] }, this.context);
+    let view = this.views.get(name);
+    if (view === undefined) {
+      this.objects ??= objectsByNamespace(this.observed);
+      view = namespaceView(name, this.objects.get(name) ?? { workloads: [], otherPods: [] }, this.context);
+      this.views.set(name, view);
+    }
+    return view;
   }
 
   /** Every workload of the mesh, in observed order; for the phases that look at all of them. */

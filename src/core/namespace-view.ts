@@ -39,8 +39,10 @@ export class NamespaceView {
   readonly movedTags: ReadonlySet<string>;
   /** Pinned to the old revision and relabelled onto the tag in its wave (spec.rollout.adoptPinnedNamespaces). */
   readonly adopted: boolean;
-  private readonly rollouts = new Map<string, NamespaceRollout>();
-  private readonly counts = new Map<string, NamespaceCount>();
+  // The last question of each kind and its answer: a pass asks each namespace one of each, the same as the
+  // pass before while the wave goes on (strings compared, no key built per namespace and pass).
+  private lastRollout: { readonly tag: string; readonly revision: string; readonly stamp: string; readonly answer: NamespaceRollout } | undefined;
+  private lastCount: { readonly tags: readonly string[]; readonly gatewayNames: readonly string[]; readonly revision: string; readonly answer: NamespaceCount } | undefined;
   private skipped: readonly string[] | undefined;
 
   constructor(name: string, objects: NamespaceObjects, context: ScopeContext) {
@@ -60,26 +62,22 @@ export class NamespaceView {
 
   /** The workloads `tag` moves here, and their progress onto `revision` under this upgrade's `stamp`. */
   rollout(tag: string, revision: string, stamp: string): NamespaceRollout {
-    const key = `${tag}\n${revision}\n${stamp}`;
-    let rollout = this.rollouts.get(key);
-    if (rollout === undefined) {
-      const moved = this.workloads.flatMap((s) => (s.scope.move && s.scope.tag === tag ? [s.workload] : []));
-      rollout = { moved, upgraded: moved.filter((w) => workloadOnRevision(w, revision)).length, started: moved.some((w) => stampOf(w) === stamp) };
-      this.rollouts.set(key, rollout);
-    }
-    return rollout;
+    const last = this.lastRollout;
+    if (last !== undefined && last.tag === tag && last.revision === revision && last.stamp === stamp) return last.answer;
+    const moved = this.workloads.flatMap((s) => (s.scope.move && s.scope.tag === tag ? [s.workload] : []));
+    const answer = { moved, upgraded: moved.filter((w) => workloadOnRevision(w, revision)).length, started: moved.some((w) => stampOf(w) === stamp) };
+    this.lastRollout = { tag, revision, stamp, answer };
+    return answer;
   }
 
   /** Moved workloads whose tag is one of `tags`, except those named like a gateway of this namespace. */
   count(tags: readonly string[], gatewayNames: readonly string[], revision: string): NamespaceCount {
-    const key = `${tags.join(',')}\n${gatewayNames.join(',')}\n${revision}`;
-    let count = this.counts.get(key);
-    if (count === undefined) {
-      const inScope = this.workloads.filter(({ workload, scope }) => scope.move && tags.includes(scope.tag) && !gatewayNames.includes(workload.name));
-      count = { total: inScope.length, upgraded: inScope.filter((s) => workloadOnRevision(s.workload, revision)).length };
-      this.counts.set(key, count);
-    }
-    return count;
+    const last = this.lastCount;
+    if (last !== undefined && last.revision === revision && sameItems(last.tags, tags) && sameItems(last.gatewayNames, gatewayNames)) return last.answer;
+    const inScope = this.workloads.filter(({ workload, scope }) => scope.move && tags.includes(scope.tag) && !gatewayNames.includes(workload.name));
+    const answer = { total: inScope.length, upgraded: inScope.filter((s) => workloadOnRevision(s.workload, revision)).length };
+    this.lastCount = { tags, gatewayNames, revision, answer };
+    return answer;
   }
 
   /** "Kind/namespace/name: why" of every workload and pod the upgrade leaves alone here. */

@@ -10,12 +10,18 @@ export function stampOf(w: WorkloadState): string | undefined {
   return w.templateAnnotations[RESTARTED_FOR_ANNOTATION];
 }
 
+/** Parsed restartedAt annotations, by the annotations object (unchanged workloads keep theirs). */
+const restartedAt = new WeakMap<Readonly<Record<string, string>>, number | undefined>();
+
 /** When the workload was restarted (kubectl's restartedAt annotation), in epoch ms. */
 export function restartedAtOf(w: WorkloadState): number | undefined {
-  const text = w.templateAnnotations[RESTARTED_AT_ANNOTATION];
-  if (text === undefined) return undefined;
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : ms;
+  const annotations = w.templateAnnotations;
+  if (restartedAt.has(annotations)) return restartedAt.get(annotations);
+  const text = annotations[RESTARTED_AT_ANNOTATION];
+  const ms = text === undefined ? Number.NaN : Date.parse(text);
+  const answer = Number.isNaN(ms) ? undefined : ms;
+  restartedAt.set(annotations, answer);
+  return answer;
 }
 
 export function rolloutComplete(r: RolloutState): boolean {

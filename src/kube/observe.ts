@@ -74,7 +74,7 @@ const joinedByCaches = new WeakMap<Caches, Map<string, Joined & { readonly versi
  * by namespace. With change tracking, a namespace in which nothing changed since the last pass is not joined
  * again and keeps its arrays: a pass then costs what changed, not the size of the mesh, here and in the planner.
  */
-export function workloadsAndPods(ctx: Pick<ObserveContext, 'caches'>): { workloads: WorkloadState[]; otherPods: PodState[]; byNamespace: Map<string, NamespaceObjects> } {
+export function workloadsAndPods(ctx: Pick<ObserveContext, 'caches'>): { readonly workloads: readonly WorkloadState[]; readonly otherPods: readonly PodState[]; readonly byNamespace: Map<string, NamespaceObjects> } {
   const { caches } = ctx;
   const changes = caches.namespaceChanges;
   const namespaces = changes?.namespaces() ?? [...new Set([...caches.pods.list().map((p) => p.namespace), ...caches.workloads.flatMap((s) => s.facts().map((w) => w.namespace))])].sort();
@@ -83,8 +83,6 @@ export function workloadsAndPods(ctx: Pick<ObserveContext, 'caches'>): { workloa
     remembered = new Map();
     joinedByCaches.set(caches, remembered);
   }
-  const workloads: WorkloadState[] = [];
-  const otherPods: PodState[] = [];
   const byNamespace = new Map<string, NamespaceObjects>();
   for (const namespace of namespaces) {
     let joined: Joined;
@@ -100,10 +98,21 @@ export function workloadsAndPods(ctx: Pick<ObserveContext, 'caches'>): { workloa
       }
     }
     byNamespace.set(namespace, joined);
-    for (const w of joined.workloads) workloads.push(w);
-    for (const p of joined.otherPods) otherPods.push(p);
   }
-  return { workloads, otherPods, byNamespace };
+  // The flat lists only when a step asks (most passes of a rollout read a few namespaces through byNamespace).
+  let workloads: WorkloadState[] | undefined;
+  let otherPods: PodState[] | undefined;
+  return {
+    byNamespace,
+    get workloads() {
+      workloads ??= [...byNamespace.values()].flatMap((n) => n.workloads);
+      return workloads;
+    },
+    get otherPods() {
+      otherPods ??= [...byNamespace.values()].flatMap((n) => n.otherPods);
+      return otherPods;
+    },
+  };
 }
 
 function installerJobs(ctx: ObserveContext, upgrade: IstioUpgrade): ObservedState['jobs'] {
@@ -134,11 +143,14 @@ export function observeInstallerGrant(ctx: ObserveContext, upgrade: IstioUpgrade
 
 export async function observe(ctx: ObserveContext, upgrade: IstioUpgrade, now: Date): Promise<ObservedState> {
   const observed = observeCluster(ctx, upgrade);
-  return { ...observed, metrics: await metrics(ctx, upgrade, observed, now) };
+  // Set, not spread: a spread would build the flat workload lists that the pass may never need.
+  observed.metrics = await metrics(ctx, upgrade, observed, now);
+  return observed;
 }
 
-function observeCluster(ctx: ObserveContext, upgrade: IstioUpgrade): Omit<ObservedState, 'metrics'> {
-  const { workloads, otherPods, byNamespace } = workloadsAndPods(ctx);
+function observeCluster(ctx: ObserveContext, upgrade: IstioUpgrade): Omit<ObservedState, 'metrics'> & { metrics: MetricsSample | undefined } {
+  const joined = workloadsAndPods(ctx);
+  const byNamespace = joined.byNamespace;
   return {
     kubernetesVersion: ctx.kubernetesVersion,
     allowedInstallerImages: ctx.allowedInstallerImages ?? DEFAULT_INSTALLER_IMAGES,
@@ -149,11 +161,16 @@ function observeCluster(ctx: ObserveContext, upgrade: IstioUpgrade): Omit<Observ
     validatingWebhooks: ctx.caches.validatingWebhooks.list(),
     services: ctx.caches.services.list(),
     namespaces: ctx.caches.namespaces.list(),
-    workloads,
-    otherPods,
+    get workloads() {
+      return joined.workloads;
+    },
+    get otherPods() {
+      return joined.otherPods;
+    },
     byNamespace,
     jobs: installerJobs(ctx, upgrade),
     installerAccess: installerAccess(ctx),
+    metrics: undefined,
   };
 }
 

@@ -47,7 +47,8 @@ export function rollingOut(draft: Draft): StepOutcome {
   const stamp = draft.stamp(target);
   const byNamespace = current.namespaces.map((ns) => {
     const view = draft.view.namespace(ns);
-    return { ns, adopt: view.adopted, ...view.rollout(tag, target, stamp) };
+    const { moved, upgraded, started } = view.rollout(tag, target, stamp);
+    return { ns, adopt: view.adopted, moved, upgraded, started };
   });
   if (byNamespace.every((e) => e.moved.length === 0 && !e.adopt)) {
     current.state = 'Succeeded';
