@@ -60,8 +60,16 @@ export function isControlPlane(w: Pick<WorkloadState, 'labels' | 'namespace'>, i
   return w.namespace === istioNamespace && w.labels.app === 'istiod';
 }
 
-export function namespaceMap(namespaces: readonly NamespaceState[]): Map<string, Labels> {
-  return new Map(namespaces.map((n) => [n.name, n.labels]));
+/** By list: the informer hands the same list over while no namespace changed. */
+const namespaceMaps = new WeakMap<readonly NamespaceState[], ReadonlyMap<string, Labels>>();
+
+export function namespaceMap(namespaces: readonly NamespaceState[]): ReadonlyMap<string, Labels> {
+  let map = namespaceMaps.get(namespaces);
+  if (map === undefined) {
+    map = new Map(namespaces.map((n) => [n.name, n.labels]));
+    namespaceMaps.set(namespaces, map);
+  }
+  return map;
 }
 
 function live(p: PodState): boolean {

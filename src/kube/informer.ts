@@ -111,6 +111,8 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
   private readonly watcher: Watch;
   /** namespace -> name -> entry */
   private byNamespace = new Map<string, Map<string, Entry<S>>>();
+  /** The whole list, kept until the next change: the same array pass after pass lets callers reuse what they derived. */
+  private everything: readonly S[] | undefined;
   private resourceVersion: string | undefined;
   private stopped = false;
   private abort: AbortController | undefined;
@@ -152,8 +154,10 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
 
   list(namespace?: string): readonly S[] {
     if (namespace !== undefined) return [...(this.byNamespace.get(namespace)?.values() ?? [])].map((e) => e.object);
+    if (this.everything !== undefined) return this.everything;
     const out: S[] = [];
     for (const entries of this.byNamespace.values()) for (const e of entries.values()) out.push(e.object);
+    this.everything = out;
     return out;
   }
 
@@ -267,6 +271,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
       for (const [name, entry] of names) if (next.get(namespace)?.has(name) !== true) events.push(['delete', entry.object]);
     }
     this.byNamespace = next;
+    this.everything = undefined;
     for (const [event, object] of events) this.options.onEvent(event, object);
   }
 
@@ -277,6 +282,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
     if (event === 'delete') {
       const previous = names?.get(key.name);
       names?.delete(key.name);
+      this.everything = undefined;
       if (names?.size === 0) this.byNamespace.delete(key.namespace);
       this.options.onEvent('delete', previous?.object ?? this.options.transform(raw));
       return;
@@ -294,6 +300,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
       return;
     }
     names.set(key.name, { object, resourceVersion: key.resourceVersion });
+    this.everything = undefined;
     this.options.onEvent(previous === undefined ? 'add' : 'update', object);
   }
 

@@ -42,13 +42,20 @@ describe('informer: updates that change nothing kept are quiet', () => {
       await core.createNamespacedConfigMap({ namespace: NAMESPACE, body: { metadata: { name: 'probe', labels: { 'informer-test': 'yes' } }, data: { value: 'one' } } });
       await waitFor('the add', () => Promise.resolve(events.length >= 1 ? true : undefined), 30_000, 100);
       const cached = informer.get('probe', NAMESPACE);
+      const listed = informer.list();
       for (let i = 0; i < 5; i++) await kubectl(kube, ['annotate', '-n', NAMESPACE, 'configmap', 'probe', `beat=${i}`, '--overwrite']);
+      // The whole list is the same array while nothing kept changes (callers reuse what they derived from it).
+      assert.equal(informer.list(), listed);
       await kubectl(kube, ['patch', '-n', NAMESPACE, 'configmap', 'probe', '--type=merge', '-p', '{"data":{"value":"two"}}']);
       // Watch events arrive in order: once the data change is seen, the five annotation updates were handled.
       await waitFor('the data change', () => Promise.resolve(events.some((e) => e.data === 'two') ? true : undefined), 30_000, 100);
       assert.deepEqual(events, [{ event: 'add', data: 'one' }, { event: 'update', data: 'two' }]);
       assert.equal(informer.get('probe', NAMESPACE)?.data, 'two');
       assert.notEqual(informer.get('probe', NAMESPACE), cached);
+      const relisted = informer.list();
+      assert.notEqual(relisted, listed);
+      assert.deepEqual(relisted.map((c) => c.data), ['two']);
+      assert.equal(informer.list(), relisted);
     } finally {
       informer.stop();
     }
