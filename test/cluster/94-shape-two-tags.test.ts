@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ISTIO_REV_LABEL } from '../../src/api/constants.ts';
-import { InjectionProbe, probeSummary, tagProbeNamespace } from '../../hack/e2e/injection-probe.ts';
+import { deleteNamespaces } from '../../hack/e2e/control-plane.ts';
+import { InjectionProbe, PROBE_NAMESPACE, probeSummary, tagProbeNamespace } from '../../hack/e2e/injection-probe.ts';
 import { kubectl, type Kube } from '../../hack/e2e/kube.ts';
 import { podRevision, resetMesh, setTag, tagRevision } from '../../hack/e2e/mesh.ts';
 import type { OperatorProcess } from '../../hack/e2e/operator.ts';
@@ -33,6 +34,8 @@ describe('end to end: two tags on the old revision (shape 8)', { timeout: 20 * 6
 
   before(async () => {
     ({ kube, operator } = await freshScenario('e2e-two-tags'));
+    // The default probe namespace of earlier files (on the default tag) would join the rest wave asserted below.
+    await deleteNamespaces(kube, [PROBE_NAMESPACE]);
     await splitTags(kube);
     operator.start();
   });
