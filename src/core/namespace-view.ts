@@ -3,10 +3,10 @@
 // same arrays (ObservedState.byNamespace), so a namespace in which nothing changed costs a lookup per pass,
 // not a walk of its workloads: a pass then costs the namespaces it looks at, not the size of the mesh (issue 14).
 // Every answer is exactly what a fresh computation gives; only the work is saved.
-import type { NamespaceObjects, PodState, WebhookConfiguration, WorkloadState } from './observed.ts';
+import type { NamespaceObjects, PodState, WorkloadState } from './observed.ts';
 import { sameItems } from './same-items.ts';
 import { classifyOtherPod, type PodScope, type ScopeContext } from './scope.ts';
-import { scopedWorkload, type Scoped } from './scope-memo.ts';
+import { sameScopeInputs, scopeInputs, scopedWorkload, type Scoped, type ScopeInputs } from './scope-memo.ts';
 import { stampOf, workloadOnRevision } from './workloads.ts';
 
 export interface ScopedPod {
@@ -29,7 +29,6 @@ export interface NamespaceCount {
   readonly upgraded: number;
 }
 
-type Labels = Readonly<Record<string, string>>;
 
 export class NamespaceView {
   readonly name: string;
@@ -90,16 +89,11 @@ export class NamespaceView {
   }
 }
 
-/** Everything of the context a namespace's view depends on, and the view. */
+/** What a namespace's view was derived from, and the view. */
 interface Remembered {
   readonly name: string;
   readonly otherPods: readonly PodState[];
-  readonly webhooks: readonly WebhookConfiguration[];
-  readonly namespaceLabels: Labels | undefined;
-  readonly tags: readonly string[];
-  readonly fromRevision: string | undefined;
-  readonly excluded: boolean;
-  readonly adoptPinnedNamespaces: boolean;
+  readonly inputs: ScopeInputs;
   readonly view: NamespaceView;
 }
 
@@ -107,24 +101,11 @@ const remembered = new WeakMap<readonly WorkloadState[], Remembered>();
 
 /** The view of one namespace; the previous one while its objects (same arrays) and its inputs are the same. */
 export function namespaceView(name: string, objects: NamespaceObjects, context: ScopeContext): NamespaceView {
-  const namespaceLabels = context.namespaces.get(name);
-  const excluded = context.excludedNamespaces.has(name);
+  const inputs = scopeInputs(name, context);
   const previous = remembered.get(objects.workloads);
-  if (
-    previous !== undefined &&
-    previous.name === name &&
-    previous.otherPods === objects.otherPods &&
-    previous.namespaceLabels === namespaceLabels &&
-    previous.excluded === excluded &&
-    previous.fromRevision === context.fromRevision &&
-    previous.adoptPinnedNamespaces === context.adoptPinnedNamespaces &&
-    sameItems(previous.tags, context.tags) &&
-    sameItems(previous.webhooks, context.webhooks)
-  ) {
-    return previous.view;
-  }
+  if (previous !== undefined && previous.name === name && previous.otherPods === objects.otherPods && sameScopeInputs(previous.inputs, inputs)) return previous.view;
   const view = new NamespaceView(name, objects, context);
-  remembered.set(objects.workloads, { name, otherPods: objects.otherPods, webhooks: context.webhooks, namespaceLabels, tags: context.tags, fromRevision: context.fromRevision, excluded, adoptPinnedNamespaces: context.adoptPinnedNamespaces, view });
+  remembered.set(objects.workloads, { name, otherPods: objects.otherPods, inputs, view });
   return view;
 }
 

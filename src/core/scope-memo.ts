@@ -16,37 +16,47 @@ export interface Scoped {
   readonly scope: WorkloadScope;
 }
 
-/** Everything of the context that classifyWorkload reads for one workload, and the answer. */
-interface Remembered {
+/** Everything of the context that classifyWorkload reads for the workloads of one namespace. */
+export interface ScopeInputs {
   readonly webhooks: readonly WebhookConfiguration[];
   readonly namespaceLabels: Labels | undefined;
   readonly tags: readonly string[];
   readonly fromRevision: string | undefined;
   readonly excluded: boolean;
   readonly adoptPinnedNamespaces: boolean;
-  readonly scoped: Scoped;
 }
 
-const remembered = new WeakMap<WorkloadState, Remembered>();
+export function scopeInputs(namespace: string, context: ScopeContext): ScopeInputs {
+  return {
+    webhooks: context.webhooks,
+    namespaceLabels: context.namespaces.get(namespace),
+    tags: context.tags,
+    fromRevision: context.fromRevision,
+    excluded: context.excludedNamespaces.has(namespace),
+    adoptPinnedNamespaces: context.adoptPinnedNamespaces,
+  };
+}
+
+/** The same inputs: the same objects (labels, webhooks) and values; a classification made from one holds for the other. */
+export function sameScopeInputs(a: ScopeInputs, b: ScopeInputs): boolean {
+  return (
+    a.namespaceLabels === b.namespaceLabels &&
+    a.excluded === b.excluded &&
+    a.fromRevision === b.fromRevision &&
+    a.adoptPinnedNamespaces === b.adoptPinnedNamespaces &&
+    sameItems(a.tags, b.tags) &&
+    sameItems(a.webhooks, b.webhooks)
+  );
+}
+
+const remembered = new WeakMap<WorkloadState, { readonly inputs: ScopeInputs; readonly scoped: Scoped }>();
 
 /** The workload with classifyWorkload(workload, context), reused while the workload and its inputs are the same. */
 export function scopedWorkload(workload: WorkloadState, context: ScopeContext): Scoped {
-  const namespaceLabels = context.namespaces.get(workload.namespace);
-  const excluded = context.excludedNamespaces.has(workload.namespace);
+  const inputs = scopeInputs(workload.namespace, context);
   const previous = remembered.get(workload);
-  if (
-    previous !== undefined &&
-    previous.namespaceLabels === namespaceLabels &&
-    previous.excluded === excluded &&
-    previous.fromRevision === context.fromRevision &&
-    previous.adoptPinnedNamespaces === context.adoptPinnedNamespaces &&
-    sameItems(previous.tags, context.tags) &&
-    sameItems(previous.webhooks, context.webhooks)
-  ) {
-    return previous.scoped;
-  }
+  if (previous !== undefined && sameScopeInputs(previous.inputs, inputs)) return previous.scoped;
   const scoped = { workload, scope: classifyWorkload(workload, context) };
-  remembered.set(workload, { webhooks: context.webhooks, namespaceLabels, tags: context.tags, fromRevision: context.fromRevision, excluded, adoptPinnedNamespaces: context.adoptPinnedNamespaces, scoped });
+  remembered.set(workload, { inputs, scoped });
   return scoped;
 }
-

@@ -3,6 +3,7 @@ import { DEFAULT_INSTALLER_IMAGES } from '../../src/core/installer-images.ts';
 import { IstioUpgradeSchema, type IstioUpgrade, type IstioUpgradeSpecInput, type IstioUpgradeStatus } from '../../src/api/schema.ts';
 import { ISTIO_REV_LABEL, RESTARTED_AT_ANNOTATION, RESTARTED_FOR_ANNOTATION } from '../../src/api/constants.ts';
 import { asObserved, buildTagWebhook, selectorsFor } from '../../src/core/tag-webhook.ts';
+import type { ScopeContext } from '../../src/core/scope.ts';
 import type {
   NamespaceState,
   ObservedState,
@@ -201,4 +202,19 @@ export function minutes(n: number): number {
 
 export function at(ms: number): Date {
   return new Date(T0.getTime() + ms);
+}
+
+/**
+ * A scope context for the workloads of namespace "shop" (on the default tag), moving tag "default": the injector
+ * of the old revision and tags "default" and "canary" on it. The memo tests change it one input at a time.
+ */
+export function shopScopeContext(): ScopeContext {
+  return {
+    webhooks: [injectorWebhook(OLD.revision), tagWebhook('default', OLD.revision), tagWebhook('canary', OLD.revision)],
+    namespaces: new Map([['shop', { [ISTIO_REV_LABEL]: 'default' }]]),
+    tags: ['default'],
+    fromRevision: OLD.revision,
+    excludedNamespaces: new Set(),
+    adoptPinnedNamespaces: false,
+  };
 }

@@ -10,17 +10,10 @@ import type { NamespaceObjects, ObservedState, WorkloadState } from '../../src/c
 import { sameItems } from '../../src/core/same-items.ts';
 import type { ScopeContext } from '../../src/core/scope.ts';
 import { FakeMesh, walk } from '../support/fake-mesh.ts';
-import { E2E_SPEC, NEW, OLD, injectorWebhook, makeUpgrade, namespace, pod, sampleMesh, tagWebhook, workload } from '../support/fixtures.ts';
+import { E2E_SPEC, NEW, OLD, makeUpgrade, namespace, pod, sampleMesh, shopScopeContext, workload } from '../support/fixtures.ts';
 
 const onTag = { [ISTIO_REV_LABEL]: 'default' };
-const base: ScopeContext = {
-  webhooks: [injectorWebhook(OLD.revision), tagWebhook('default', OLD.revision), tagWebhook('canary', OLD.revision)],
-  namespaces: new Map([['shop', onTag]]),
-  tags: ['default'],
-  fromRevision: OLD.revision,
-  excludedNamespaces: new Set(),
-  adoptPinnedNamespaces: false,
-};
+const base: ScopeContext = shopScopeContext();
 
 function summary(view: NamespaceView): string {
   const rollout = view.rollout('default', NEW.revision, `uid/${NEW.revision}`);

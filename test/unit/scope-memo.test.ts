@@ -8,17 +8,9 @@ import { classifyWorkload, type ScopeContext } from '../../src/core/scope.ts';
 import { scopedWorkload } from '../../src/core/scope-memo.ts';
 
 const classifyWorkloadRemembered = (w: WorkloadState, context: ScopeContext) => scopedWorkload(w, context).scope;
-import { OLD, injectorWebhook, tagWebhook, workload } from '../support/fixtures.ts';
+import { OLD, injectorWebhook, shopScopeContext, tagWebhook, workload } from '../support/fixtures.ts';
 
-const onTag = { [ISTIO_REV_LABEL]: 'default' };
-const base: ScopeContext = {
-  webhooks: [injectorWebhook(OLD.revision), tagWebhook('default', OLD.revision), tagWebhook('canary', OLD.revision)],
-  namespaces: new Map([['shop', onTag]]),
-  tags: ['default'],
-  fromRevision: OLD.revision,
-  excludedNamespaces: new Set(),
-  adoptPinnedNamespaces: false,
-};
+const base: ScopeContext = shopScopeContext();
 
 /** One change of the context per row, applied to the same workload object in turn. */
 const steps: { name: string; context: ScopeContext; expect: string }[] = [
