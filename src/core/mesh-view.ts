@@ -2,9 +2,9 @@
 // every workload and pod, by namespace (remembered across passes, see namespace-view.ts) or all at once for the
 // phases that look at the whole mesh.
 import type { DefaultTagPreparation } from './injection-view.ts';
-import { namespaceView, objectsByNamespace, type NamespaceView, type ScopedPod } from './namespace-view.ts';
+import { namespaceView, objectsByNamespace, scopedPod, type NamespaceView, type ScopedPod } from './namespace-view.ts';
 import type { NamespaceObjects, ObservedState, WebhookConfiguration } from './observed.ts';
-import { classifyOtherPod, type ScopeContext } from './scope.ts';
+import type { ScopeContext } from './scope.ts';
 import { scopedWorkload, type Scoped } from './scope-memo.ts';
 
 export type { ScopedPod } from './namespace-view.ts';
@@ -47,7 +47,7 @@ export class MeshView {
   }
 
   get otherPods(): readonly ScopedPod[] {
-    this.allOtherPods ??= this.observed.otherPods.map((pod) => ({ pod, scope: classifyOtherPod(pod, this.context) }));
+    this.allOtherPods ??= this.observed.otherPods.map((pod) => scopedPod(pod, this.context));
     return this.allOtherPods;
   }
 }

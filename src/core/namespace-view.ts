@@ -14,6 +14,10 @@ export interface ScopedPod {
   readonly scope: PodScope;
 }
 
+export function scopedPod(pod: PodState, context: ScopeContext): ScopedPod {
+  return { pod, scope: classifyOtherPod(pod, context) };
+}
+
 /** Where a namespace stands in a wave: the workloads the wave's tag moves here, and how far they are. */
 export interface NamespaceRollout {
   readonly moved: readonly WorkloadState[];
@@ -28,7 +32,6 @@ export interface NamespaceCount {
   readonly total: number;
   readonly upgraded: number;
 }
-
 
 export class NamespaceView {
   readonly name: string;
@@ -47,7 +50,7 @@ export class NamespaceView {
   constructor(name: string, objects: NamespaceObjects, context: ScopeContext) {
     this.name = name;
     this.workloads = objects.workloads.map((w) => scopedWorkload(w, context));
-    this.otherPods = objects.otherPods.map((pod) => ({ pod, scope: classifyOtherPod(pod, context) }));
+    this.otherPods = objects.otherPods.map((pod) => scopedPod(pod, context));
     const tags = new Set<string>();
     let adopted = false;
     for (const { scope } of this.workloads) {

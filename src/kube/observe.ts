@@ -45,10 +45,8 @@ function revisions(workloads: readonly WorkloadState[]): RevisionState[] {
     });
 }
 
-type Joined = NamespaceObjects;
-
 /** One namespace's workloads joined with their pods, and its pods that belong to no workload. */
-function joinNamespace(caches: Caches, namespace: string): Joined {
+function joinNamespace(caches: Caches, namespace: string): NamespaceObjects {
   const job = (ns: string, name: string): JobFacts | undefined => caches.jobs.get(name, ns);
   const replicaSet = (ns: string, name: string) => caches.replicaSets.get(name, ns);
   const podsByOwner = new Map<string, PodState[]>();
@@ -67,7 +65,7 @@ function joinNamespace(caches: Caches, namespace: string): Joined {
 }
 
 /** Per namespace, the join of the namespace's last version (caches with change tracking only). */
-const joinedByCaches = new WeakMap<Caches, Map<string, Joined & { readonly version: number }>>();
+const joinedByCaches = new WeakMap<Caches, Map<string, NamespaceObjects & { readonly version: number }>>();
 
 /**
  * Every workload with its pods, and the pods of no workload, namespace by namespace in name order, and the same
@@ -85,7 +83,7 @@ export function workloadsAndPods(ctx: Pick<ObserveContext, 'caches'>): { readonl
   }
   const byNamespace = new Map<string, NamespaceObjects>();
   for (const namespace of namespaces) {
-    let joined: Joined;
+    let joined: NamespaceObjects;
     if (changes === undefined || remembered === undefined) joined = joinNamespace(caches, namespace);
     else {
       const version = changes.version(namespace);
