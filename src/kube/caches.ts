@@ -50,16 +50,10 @@ export interface Caches {
   readonly namespaceChanges?: NamespaceChanges;
 }
 
-/** A counter per namespace, moved on every change of a namespaced object the caches keep. */
+/** The namespaces in which a namespaced object the caches keep changed. */
 export interface NamespaceChanges {
-  version(namespace: string): number;
-  /** Every namespace that has held a namespaced object since the caches started, in name order. */
-  namespaces(): readonly string[];
-}
-
-/** The reduced list result an informer works on. */
-function asList<T extends KubernetesObject>(request: Promise<{ items: T[]; metadata?: { resourceVersion?: string; _continue?: string } }>): Promise<ListResult<T>> {
-  return request;
+  /** Those changed since the last call (on the first call: every namespace that held an object). */
+  takeChanged(): ReadonlySet<string>;
 }
 
 export class InformerSet {
@@ -67,22 +61,16 @@ export class InformerSet {
   private readonly informers: ManagedInformer[] = [];
 
   constructor(clients: KubeClients, istioNamespace: string, installerBinding: string, log: Logger, notify: (change: Change) => void) {
-    const { config, core, apps, batch, admission, custom, rbac } = clients;
-    // Counted before anyone is told, so that a pass woken by a change sees the namespace as changed.
-    const versions = new Map<string, number>();
-    let sortedNamespaces: string[] | undefined;
+    const { config, lists } = clients;
+    // Noted before anyone is told, so that a pass woken by a change sees the namespace as changed.
+    let changed = new Set<string>();
     const onChange = (change: Change): void => {
-      if (change.kind === 'namespaced') {
-        const version = versions.get(change.namespace);
-        if (version === undefined) sortedNamespaces = undefined;
-        versions.set(change.namespace, (version ?? 0) + 1);
-      }
+      if (change.kind === 'namespaced') changed.add(change.namespace);
       notify(change);
     };
     const add = <T extends KubernetesObject, S>(
       name: string,
       path: string,
-      list: (page: ListPage) => Promise<ListResult<T>>,
       transform: (o: T) => S,
       change: (event: InformerEvent, object: S) => Change,
       labelSelector?: string,
@@ -91,7 +79,8 @@ export class InformerSet {
       const informer = new Informer<T, S>(config, {
         name,
         path,
-        list,
+        // Plain JSON pages, shaped as the watch delivers them (timestamps as strings): transform reads both alike.
+        list: (page: ListPage) => lists.list(path, { ...page, labelSelector, fieldSelector }) as Promise<ListResult<T>>,
         transform,
         labelSelector,
         fieldSelector,
@@ -125,19 +114,17 @@ export class InformerSet {
       upgrades: add<RawUpgrade, RawUpgrade>(
         'istioupgrades',
         `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`,
-        (page) => custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: PLURAL, ...page }) as Promise<ListResult<RawUpgrade>>,
         trimUpgrade,
         (_, u) => ({ kind: 'upgrade', name: u.metadata?.name ?? '' }),
       ),
-      namespaces: add('namespaces', '/api/v1/namespaces', (page) => asList(core.listNamespace(page)), toNamespaceState, clusterScoped('namespaces')),
+      namespaces: add('namespaces', '/api/v1/namespaces', toNamespaceState, clusterScoped('namespaces')),
       workloads,
-      replicaSets: add('replicasets', '/apis/apps/v1/replicasets', (page) => asList(apps.listReplicaSetForAllNamespaces(page)), toReplicaSetFacts, namespaced('replicasets')),
-      pods: add('pods', '/api/v1/pods', (page) => asList(core.listPodForAllNamespaces(page)), toPodFacts, namespaced('pods')),
-      jobs: add('jobs', '/apis/batch/v1/jobs', (page) => asList(batch.listJobForAllNamespaces(page)), toJobFacts, namespaced('jobs')),
+      replicaSets: add('replicasets', '/apis/apps/v1/replicasets', toReplicaSetFacts, namespaced('replicasets')),
+      pods: add('pods', '/api/v1/pods', toPodFacts, namespaced('pods')),
+      jobs: add('jobs', '/apis/batch/v1/jobs', toJobFacts, namespaced('jobs')),
       services: add(
         'services',
         `/api/v1/namespaces/${istioNamespace}/services`,
-        (page) => asList(core.listNamespacedService({ namespace: istioNamespace, labelSelector: ISTIO_REV_LABEL, ...page })),
         toServiceState,
         namespaced('services'),
         ISTIO_REV_LABEL,
@@ -145,7 +132,6 @@ export class InformerSet {
       mutatingWebhooks: add(
         'mutatingwebhookconfigurations',
         '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations',
-        (page) => asList(admission.listMutatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL, ...page })),
         toWebhookConfiguration,
         clusterScoped('mutatingwebhookconfigurations'),
         ISTIO_REV_LABEL,
@@ -153,7 +139,6 @@ export class InformerSet {
       validatingWebhooks: add(
         'validatingwebhookconfigurations',
         '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
-        (page) => asList(admission.listValidatingWebhookConfiguration({ labelSelector: ISTIO_REV_LABEL, ...page })),
         toWebhookConfiguration,
         clusterScoped('validatingwebhookconfigurations'),
         ISTIO_REV_LABEL,
@@ -161,15 +146,17 @@ export class InformerSet {
       installerBindings: add(
         'clusterrolebindings',
         '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
-        (page) => asList(rbac.listClusterRoleBinding({ fieldSelector: `metadata.name=${installerBinding}`, ...page })),
         toInstallerBindingFacts,
         clusterScoped('clusterrolebindings'),
         undefined,
         `metadata.name=${installerBinding}`,
       ),
       namespaceChanges: {
-        version: (namespace) => versions.get(namespace) ?? 0,
-        namespaces: () => (sortedNamespaces ??= [...versions.keys()].sort()),
+        takeChanged: () => {
+          const taken = changed;
+          changed = new Set();
+          return taken;
+        },
       },
     };
   }

@@ -96,7 +96,8 @@ export function defineWorkloadKind<T extends WorkloadObject>(spec: WorkloadKindS
       const informer = new Informer<T, WorkloadFacts>(clients.config, {
         name: spec.resource,
         path: spec.path,
-        list: (page) => spec.list(clients, page),
+        // Plain JSON pages (see RawLists); the typed list is for one-shot commands.
+        list: (page) => clients.lists.list(spec.path, page) as Promise<KubernetesListObject<T>>,
         transform: (o) => toWorkloadFacts(spec, o),
         onEvent,
         onFailure,

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { classifyApiError } from '../../../src/kube/api-errors.ts';
+import { classifyApiError, statusCodeOf } from '../../../src/kube/api-errors.ts';
 import { makeClients } from '../../../src/kube/clients.ts';
 
 /** Starts the server on a loopback port and returns a kubeconfig (plain HTTP, a token) pointing at it. */
@@ -98,5 +98,83 @@ describe('API clients: connections are reused', () => {
     // client-node alone opens a new connection (a new pool) per request: 10 here. One shared pool may still
     // spread sequential requests over two connections (undici's Pool picks a client per request).
     assert.ok(connections <= 2, `${connections} connections for ${requests} requests`);
+  });
+});
+
+describe('API clients: raw lists for the informers', () => {
+  let server: Server;
+  let urls: string[] = [];
+  let connections = 0;
+  let config: KubeConfig;
+
+  before(async () => {
+    server = createServer((req, res) => {
+      urls.push(req.url ?? '');
+      if ((req.url ?? '').includes('continue=expired')) {
+        res.writeHead(410, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410 }));
+        return;
+      }
+      if ((req.url ?? '').startsWith('/api/v1/nodes')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1' }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          kind: 'PodList',
+          apiVersion: 'v1',
+          metadata: { resourceVersion: '42', continue: 'next' },
+          items: [{ metadata: { name: 'p', namespace: 'n', creationTimestamp: '2026-12-01T00:00:00Z' }, status: { phase: 'Running' } }],
+        }),
+      );
+    });
+    server.on('connection', () => {
+      connections += 1;
+    });
+    config = await listenOnLoopback(server);
+  });
+
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it('returns the JSON as sent (timestamps stay strings) with the continue token, and sends the page and selectors', async () => {
+    urls = [];
+    const clients = makeClients(config, { requestMs: 5_000, leaseMs: 5_000 }, 'iuo-test');
+    const page = await clients.lists.list('/api/v1/pods', { limit: 500, _continue: 'abc', labelSelector: 'istio.io/rev' });
+    assert.equal(page.metadata?.resourceVersion, '42');
+    assert.equal(page.metadata?.continue, 'next');
+    assert.deepEqual(page.items, [{ metadata: { name: 'p', namespace: 'n', creationTimestamp: '2026-12-01T00:00:00Z' }, status: { phase: 'Running' } }]);
+    const sent = new URL(urls[0] ?? '', 'http://x');
+    assert.equal(sent.pathname, '/api/v1/pods');
+    assert.deepEqual(Object.fromEntries(sent.searchParams), { limit: '500', continue: 'abc', labelSelector: 'istio.io/rev' });
+  });
+
+  it('fails as the typed clients do: an expired continue token is a 410 the informer relists on', async () => {
+    const clients = makeClients(config, { requestMs: 5_000, leaseMs: 5_000 }, 'iuo-test');
+    const error = await clients.lists.list('/api/v1/pods', { limit: 500, _continue: 'expired' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.equal(statusCodeOf(error), 410);
+    assert.equal(classifyApiError(error, 'list').name, 'TransientError');
+  });
+
+  it('rejects an answer that is not a list', async () => {
+    const clients = makeClients(config, { requestMs: 5_000, leaseMs: 5_000 }, 'iuo-test');
+    await assert.rejects(clients.lists.list('/api/v1/nodes', {}), /not a list/);
+  });
+
+  it('shares the typed clients\' connection pool', async () => {
+    connections = 0;
+    const clients = makeClients(config, { requestMs: 5_000, leaseMs: 5_000 }, 'iuo-test');
+    for (let i = 0; i < 5; i++) {
+      await clients.lists.list('/api/v1/pods', {});
+      await clients.core.listNamespace().catch(() => undefined);
+    }
+    assert.ok(connections <= 2, `${connections} connections for 10 requests`);
   });
 });
