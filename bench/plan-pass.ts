@@ -1,12 +1,15 @@
 // CPU cost of one planner pass against the size of the mesh, outside the cluster: a synthetic mesh of
 // N namespaces x P Deployments (1 pod each) is walked by the fake mesh to the middle of its rollout, then
-// plan() is timed on that state. Results go to bench/results/plan-pass.json (medians; never a test assertion).
+// plan() is timed on that state, with one namespace changed before each pass (as observe hands it over: the
+// changed namespace's arrays new, the others kept, the epochs naming it). Results go to
+// bench/results/plan-pass.json (medians; never a test assertion).
 //   node bench/plan-pass.ts [--sizes 1000,2500,5000,10000] [--per-ns 5] [--repeat 15]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { IstioUpgrade } from '../src/api/schema.ts';
 import type { ObservedState } from '../src/core/observed.ts';
+import { NamespaceEpochLog } from '../src/core/namespace-epochs.ts';
 import { plan } from '../src/core/plan.ts';
 import { FakeMesh, walk } from '../test/support/fake-mesh.ts';
 import { E2E_SPEC, OLD, makeUpgrade, namespace, sampleMesh, workload } from '../test/support/fixtures.ts';
@@ -53,10 +56,17 @@ for (const size of sizes) {
   const workloadsByNs = Map.groupBy(mesh.observed.workloads, (w) => w.namespace);
   const podsByNs = Map.groupBy(mesh.observed.otherPods, (p) => p.namespace);
   const names = [...new Set([...workloadsByNs.keys(), ...podsByNs.keys()])].sort();
-  const observed: ObservedState = { ...mesh.observed, byNamespace: new Map(names.map((n) => [n, { workloads: workloadsByNs.get(n) ?? [], otherPods: podsByNs.get(n) ?? [] }])) };
+  const byNamespace = new Map(names.map((n) => [n, { workloads: workloadsByNs.get(n) ?? [], otherPods: podsByNs.get(n) ?? [] }]));
+  const epochs = new NamespaceEpochLog();
+  plan(upgrade, { ...mesh.observed, byNamespace: new Map(byNamespace), namespaceEpochs: epochs }, held.now);
   const times: number[] = [];
   let actions = 0;
   for (let i = 0; i < repeat; i++) {
+    const changed = names[(i * 7919) % names.length] ?? '';
+    const entry = byNamespace.get(changed);
+    if (entry !== undefined) byNamespace.set(changed, { workloads: [...entry.workloads], otherPods: [...entry.otherPods] });
+    epochs.record(new Set([changed]));
+    const observed: ObservedState = { ...mesh.observed, byNamespace: new Map(byNamespace), namespaceEpochs: epochs };
     const start = process.hrtime.bigint();
     const result = plan(upgrade, observed, held.now);
     times.push(Number(process.hrtime.bigint() - start) / 1e6);

@@ -173,6 +173,17 @@ export interface NamespaceObjects {
   readonly otherPods: readonly PodState[];
 }
 
+/**
+ * Observations of byNamespace, numbered: what the planner derived at one epoch stays valid for every namespace
+ * not named since, so a pass updates only those (issue 14: the cost of a pass follows the change, not the mesh).
+ */
+export interface NamespaceEpochs {
+  /** The epoch of this observation. */
+  readonly current: number;
+  /** The namespaces whose entry changed after `epoch` up to `current`; undefined when that is no longer known. */
+  changedSince(epoch: number): ReadonlySet<string> | undefined;
+}
+
 export interface ObservedState {
   readonly kubernetesVersion: string;
   readonly istioNamespace: string;
@@ -194,6 +205,8 @@ export interface ObservedState {
    * arrays, which lets the planner reuse what it derived from them; without it the planner groups them itself.
    */
   readonly byNamespace?: ReadonlyMap<string, NamespaceObjects>;
+  /** Which namespaces' entries of byNamespace changed from one observation to the next (live caches only). */
+  readonly namespaceEpochs?: NamespaceEpochs;
   /** Installer Jobs of this upgrade, by name. */
   readonly jobs: readonly JobState[];
   /** The installer's ClusterRoleBinding, when it exists: the Job it was last granted for. */

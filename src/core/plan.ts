@@ -11,8 +11,8 @@ import { isReason, type Reason } from './reasons.ts';
 import { waveTarget } from './soak.ts';
 import type { Hold, StepOutcome } from './step.ts';
 import { TAG_HELD_IN, holdMovedTags } from './tag-guard.ts';
-import { resolveWaves, waveTag } from './waves.ts';
-import { sameItems } from './same-items.ts';
+import { countWaveNamespaces } from './count-tally.ts';
+import { resolveWaves } from './waves.ts';
 import { workloadOnRevision } from './workloads.ts';
 
 export interface PlanResult {
@@ -97,6 +97,12 @@ export function grantRevocations(observed: Pick<ObservedState, 'installerAccess'
 
 function syncWaves(draft: Draft): void {
   const current = draft.status.waves ?? [];
+  const started = draft.spec.rollout.waves.map((wave) => current.find((w) => w.name === wave.name && w.state !== 'Pending'));
+  // Every wave has started: their namespaces are fixed, nothing to resolve (a walk of every namespace).
+  if (started.every((w) => w !== undefined)) {
+    draft.status.waves = started;
+    return;
+  }
   const resolved = resolveWaves(draft.spec, draft.view, draft.observed.namespaces, current);
   draft.status.waves = draft.spec.rollout.waves.map((wave, index) => {
     const existing = current.find((w) => w.name === wave.name);
@@ -181,60 +187,26 @@ function isReasonOf(text: string, fallback: Reason): Reason {
 
 /**
  * status.workloads: the moved workloads of the waves' namespaces and the gateway Deployments, and what is left
- * alone in those namespaces. Summed from each namespace's remembered share, so a pass costs the namespaces of
- * the waves, not a walk of every workload.
+ * alone in those namespaces. The waves' namespaces are counted by count-tally.ts, which recounts only those that
+ * changed: a pass costs the change, not a walk of every workload.
  */
 function countWorkloads(draft: Draft): void {
-  const waves = draft.status.waves ?? [];
   const target = draft.toRevision;
-  // Per namespace, the tags of the waves that cover it, and its gateways' names.
-  const tagsByNamespace = new Map<string, string[]>();
-  for (const wave of waves) {
-    const spec = draft.spec.rollout.waves.find((s) => s.name === wave.name);
-    const tag = spec === undefined ? undefined : waveTag(draft.spec, spec);
-    for (const ns of wave.namespaces) {
-      const tags = tagsByNamespace.get(ns) ?? [];
-      if (tag !== undefined && !tags.includes(tag)) tags.push(tag);
-      tagsByNamespace.set(ns, tags);
-    }
-  }
-  const gatewayNames = new Map<string, string[]>();
-  for (const g of draft.spec.gateways) {
-    const names = gatewayNames.get(g.namespace) ?? [];
-    if (!names.includes(g.name)) names.push(g.name);
-    gatewayNames.set(g.namespace, names);
-  }
-
-  let total = 0;
-  let upgraded = 0;
-  const skippedByNamespace: (readonly string[])[] = [];
-  for (const [ns, tags] of tagsByNamespace) {
-    const view = draft.view.namespace(ns);
-    const count = view.count(tags, gatewayNames.get(ns) ?? [], target);
-    total += count.total;
-    upgraded += count.upgraded;
-    skippedByNamespace.push(view.skippedLines());
-  }
+  const counted = countWaveNamespaces(draft);
+  let total = counted.total;
+  let upgraded = counted.upgraded;
   // A gateway counts as its Deployment, whatever its namespace and scope (it is restarted in place).
-  for (const [ns, names] of gatewayNames) {
+  const gatewayNames = Map.groupBy(draft.spec.gateways, (g) => g.namespace);
+  for (const [ns, gateways] of gatewayNames) {
     for (const { workload } of draft.view.namespace(ns).workloads) {
-      if (workload.kind !== 'Deployment' || !names.includes(workload.name)) continue;
+      if (workload.kind !== 'Deployment' || !gateways.some((g) => g.name === workload.name)) continue;
       total += 1;
       if (workloadOnRevision(workload, target)) upgraded += 1;
     }
   }
-  const skipped = skippedLines(skippedByNamespace);
+  const skipped = counted.skipped;
   draft.status.workloads = { total, upgraded, pending: total - upgraded, skipped: skipped.length };
   draft.status.upgraded = `${upgraded}/${total}`;
   if (skipped.length > 0) draft.status.skippedWorkloads = skipped.slice(0, MAX_LISTED);
   else delete draft.status.skippedWorkloads;
-}
-
-/** The skipped lines of the namespaces, sorted; the last answer while every namespace's list is the same. */
-let lastSkipped: { readonly parts: readonly (readonly string[])[]; readonly sorted: readonly string[] } | undefined;
-function skippedLines(parts: readonly (readonly string[])[]): readonly string[] {
-  if (lastSkipped !== undefined && sameItems(lastSkipped.parts, parts)) return lastSkipped.sorted;
-  const sorted = parts.flat().sort();
-  lastSkipped = { parts, sorted };
-  return sorted;
 }

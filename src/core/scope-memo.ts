@@ -49,6 +49,25 @@ export function sameScopeInputs(a: ScopeInputs, b: ScopeInputs): boolean {
   );
 }
 
+function sameSet<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const item of a) if (!b.has(item)) return false;
+  return true;
+}
+
+/** The same context for every namespace: the same objects (labels by namespace, webhooks) and values. */
+export function sameScopeContext(a: ScopeContext, b: ScopeContext): boolean {
+  return (
+    a.namespaces === b.namespaces &&
+    a.fromRevision === b.fromRevision &&
+    a.adoptPinnedNamespaces === b.adoptPinnedNamespaces &&
+    sameItems(a.tags, b.tags) &&
+    sameItems(a.webhooks, b.webhooks) &&
+    sameSet(a.excludedNamespaces, b.excludedNamespaces)
+  );
+}
+
 const remembered = new WeakMap<WorkloadState, { readonly inputs: ScopeInputs; readonly scoped: Scoped }>();
 
 /** The workload with classifyWorkload(workload, context), reused while the workload and its inputs are the same. */

@@ -4,8 +4,9 @@ import type { z } from 'zod';
 import { UPGRADE_LABEL } from '../api/constants.ts';
 import { peekUpgrade } from '../api/peek-upgrade.ts';
 import { IstioUpgradeSchema, type IstioUpgrade } from '../api/schema.ts';
-import type { MetricsSample, NamespaceObjects, ObservedState, PodState, RevisionState, UpgradeSummary, WorkloadKind, WorkloadState } from '../core/observed.ts';
+import type { MetricsSample, NamespaceEpochs, NamespaceObjects, ObservedState, PodState, RevisionState, UpgradeSummary, WorkloadKind, WorkloadState } from '../core/observed.ts';
 import { DEFAULT_INSTALLER_IMAGES } from '../core/installer-images.ts';
+import { NamespaceEpochLog } from '../core/namespace-epochs.ts';
 import { soakRequests } from '../core/soak.ts';
 import type { Caches } from './caches.ts';
 import { readSoak } from './metrics/index.ts';
@@ -64,50 +65,67 @@ function joinNamespace(caches: Caches, namespace: string): NamespaceObjects {
   return { workloads: caches.workloads.flatMap((source) => source.facts(namespace).map((w) => withPodsRemembered(w, podsByOwner))), otherPods };
 }
 
-/** Per namespace, the join of the namespace's last version (caches with change tracking only). */
-const joinedByCaches = new WeakMap<Caches, Map<string, NamespaceObjects & { readonly version: number }>>();
+/** The joins kept for live caches: namespace -> its objects, and the epochs of their changes. */
+interface JoinedNamespaces {
+  readonly byNamespace: Map<string, NamespaceObjects>;
+  readonly epochs: NamespaceEpochLog;
+}
+
+const joinedByCaches = new WeakMap<Caches, JoinedNamespaces>();
+
+function isEmpty(objects: NamespaceObjects): boolean {
+  return objects.workloads.length === 0 && objects.otherPods.length === 0;
+}
 
 /**
- * Every workload with its pods, and the pods of no workload, namespace by namespace in name order, and the same
- * by namespace. With change tracking, a namespace in which nothing changed since the last pass is not joined
- * again and keeps its arrays: a pass then costs what changed, not the size of the mesh, here and in the planner.
+ * Every workload with its pods, and the pods of no workload, by namespace; the flat lists in namespace name
+ * order. With change tracking, only the namespaces whose objects changed since the last call are joined again;
+ * the others keep their arrays, and the epochs name the changed ones: a pass then costs what changed, not the
+ * size of the mesh, here and in the planner.
  */
-export function workloadsAndPods(ctx: Pick<ObserveContext, 'caches'>): { readonly workloads: readonly WorkloadState[]; readonly otherPods: readonly PodState[]; readonly byNamespace: Map<string, NamespaceObjects> } {
+export function workloadsAndPods(ctx: Pick<ObserveContext, 'caches'>): {
+  readonly workloads: readonly WorkloadState[];
+  readonly otherPods: readonly PodState[];
+  readonly byNamespace: Map<string, NamespaceObjects>;
+  readonly namespaceEpochs: NamespaceEpochs | undefined;
+} {
   const { caches } = ctx;
   const changes = caches.namespaceChanges;
-  const namespaces = changes?.namespaces() ?? [...new Set([...caches.pods.list().map((p) => p.namespace), ...caches.workloads.flatMap((s) => s.facts().map((w) => w.namespace))])].sort();
-  let remembered = changes === undefined ? undefined : joinedByCaches.get(caches);
-  if (changes !== undefined && remembered === undefined) {
-    remembered = new Map();
-    joinedByCaches.set(caches, remembered);
-  }
-  const byNamespace = new Map<string, NamespaceObjects>();
-  for (const namespace of namespaces) {
-    let joined: NamespaceObjects;
-    if (changes === undefined || remembered === undefined) joined = joinNamespace(caches, namespace);
-    else {
-      const version = changes.version(namespace);
-      const previous = remembered.get(namespace);
-      if (previous !== undefined && previous.version === version) joined = previous;
-      else {
-        const fresh = { ...joinNamespace(caches, namespace), version };
-        remembered.set(namespace, fresh);
-        joined = fresh;
-      }
+  let byNamespace: Map<string, NamespaceObjects>;
+  let namespaceEpochs: NamespaceEpochs | undefined;
+  if (changes === undefined) {
+    const names = new Set([...caches.pods.list().map((p) => p.namespace), ...caches.workloads.flatMap((s) => s.facts().map((w) => w.namespace))]);
+    byNamespace = new Map([...names].map((namespace) => [namespace, joinNamespace(caches, namespace)]));
+  } else {
+    let state = joinedByCaches.get(caches);
+    if (state === undefined) {
+      state = { byNamespace: new Map(), epochs: new NamespaceEpochLog() };
+      joinedByCaches.set(caches, state);
     }
-    byNamespace.set(namespace, joined);
+    const changed = changes.takeChanged();
+    for (const namespace of changed) {
+      const joined = joinNamespace(caches, namespace);
+      if (isEmpty(joined)) state.byNamespace.delete(namespace);
+      else state.byNamespace.set(namespace, joined);
+    }
+    state.epochs.record(changed);
+    // This pass's copy: the next observation changes the kept map, not what this pass was given.
+    byNamespace = new Map(state.byNamespace);
+    namespaceEpochs = state.epochs;
   }
   // The flat lists only when a step asks (most passes of a rollout read a few namespaces through byNamespace).
   let workloads: WorkloadState[] | undefined;
   let otherPods: PodState[] | undefined;
+  const inOrder = (): NamespaceObjects[] => [...byNamespace.keys()].sort().map((namespace) => byNamespace.get(namespace) ?? { workloads: [], otherPods: [] });
   return {
     byNamespace,
+    namespaceEpochs,
     get workloads() {
-      workloads ??= [...byNamespace.values()].flatMap((n) => n.workloads);
+      workloads ??= inOrder().flatMap((n) => n.workloads);
       return workloads;
     },
     get otherPods() {
-      otherPods ??= [...byNamespace.values()].flatMap((n) => n.otherPods);
+      otherPods ??= inOrder().flatMap((n) => n.otherPods);
       return otherPods;
     },
   };
@@ -166,6 +184,7 @@ function observeCluster(ctx: ObserveContext, upgrade: IstioUpgrade): Omit<Observ
       return joined.otherPods;
     },
     byNamespace,
+    ...(joined.namespaceEpochs === undefined ? {} : { namespaceEpochs: joined.namespaceEpochs }),
     jobs: installerJobs(ctx, upgrade),
     installerAccess: installerAccess(ctx),
     metrics: undefined,

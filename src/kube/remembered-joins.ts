@@ -7,19 +7,12 @@ import { sameItems } from '../core/same-items.ts';
 import { toPodState, workloadOwnerKey, type JobFacts, type PodFacts, type ReplicaSetFacts } from './to-observed.ts';
 import { workloadKey, type WorkloadFacts } from './workloads/index.ts';
 
-const podStates = new WeakMap<PodFacts, PodState>();
 const owners = new WeakMap<PodFacts, { readonly replicaSet: ReplicaSetFacts | undefined; readonly key: string | undefined }>();
 const joined = new WeakMap<WorkloadFacts, WorkloadState>();
 
-/** A pod's state; only a Job's pod depends on another object (whether its Job ended), so only it is recomputed. */
+/** A pod's state: the cached object itself, but for a Job's pod, whose state depends on whether its Job ended. */
 export function podStateOf(pod: PodFacts, job: (namespace: string, name: string) => JobFacts | undefined): PodState {
-  if (pod.owner?.kind === 'Job') return toPodState(pod, job);
-  let state = podStates.get(pod);
-  if (state === undefined) {
-    state = toPodState(pod, job);
-    podStates.set(pod, state);
-  }
-  return state;
+  return pod.owner?.kind === 'Job' ? toPodState(pod, job) : pod;
 }
 
 /** The workload key owning a pod, reused while the pod and its ReplicaSet are the same objects. */

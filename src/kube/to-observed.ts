@@ -50,8 +50,11 @@ function controllerOf(meta: { ownerReferences?: { kind: string; name: string; co
   return owner === undefined ? undefined : { kind: owner.kind, name: owner.name };
 }
 
-/** A pod as cached: its state except what depends on other objects (its Job's end). */
-export type PodFacts = Omit<PodState, 'ownerJobFinished'>;
+/**
+ * A pod as cached: its state, with ownerJobFinished false. Only a Job's pod depends on another object (whether
+ * its Job ended): its state is a copy made at observe time; every other pod's state is the cached object itself.
+ */
+export type PodFacts = PodState;
 
 function containerStates(pod: V1Pod): ContainerState[] {
   const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
@@ -94,6 +97,7 @@ export function toPodFacts(pod: V1Pod): PodFacts {
     ready: ready?.status === 'True',
     readySince: toIso(ready?.lastTransitionTime),
     containers: containerStates(pod),
+    ownerJobFinished: false,
     ...(failure === undefined ? {} : { failure }),
   };
 }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ISTIO_REV_LABEL, RESTARTED_FOR_ANNOTATION } from '../../src/api/constants.ts';
 import type { IstioUpgradeSpecInput } from '../../src/api/schema.ts';
+import { NamespaceEpochLog } from '../../src/core/namespace-epochs.ts';
 import { NamespaceView, namespaceView } from '../../src/core/namespace-view.ts';
 import type { NamespaceObjects, ObservedState, WorkloadState } from '../../src/core/observed.ts';
 import { sameItems } from '../../src/core/same-items.ts';
@@ -103,8 +104,10 @@ describe('the planner with and without observe grouping by namespace', () => {
   ];
   for (const scenario of scenarios) {
     it(`${scenario.name}: the same statuses, actions and events, pass by pass`, () => {
-      const trace = (grouped: boolean) => {
+      // grouped: observe's grouping; epochs: with it, the numbered changes that let the tallies update only those.
+      const trace = (grouped: boolean, epochs = false) => {
         const mesh = new FakeMesh(meshForComparison());
+        const log = new NamespaceEpochLog();
         let previous = new Map<string, NamespaceObjects>();
         const passes: string[] = [];
         const result = walk(makeUpgrade(scenario.spec), mesh, {
@@ -113,8 +116,10 @@ describe('the planner with and without observe grouping by namespace', () => {
           // The fake mesh never groups; the grouped run regroups before every pass, after the mesh moved.
           beforePass: (_pass, upgrade, m) => {
             if (grouped) {
-              previous = groupedLikeObserve(m.observed, previous);
-              m.observed = { ...m.observed, byNamespace: previous };
+              const next = groupedLikeObserve(m.observed, previous);
+              log.record(new Set([...next.keys(), ...previous.keys()].filter((ns) => next.get(ns) !== previous.get(ns))));
+              previous = next;
+              m.observed = { ...m.observed, byNamespace: previous, ...(epochs ? { namespaceEpochs: log } : {}) };
             }
             return upgrade;
           },
@@ -124,9 +129,12 @@ describe('the planner with and without observe grouping by namespace', () => {
       };
       const plain = trace(false);
       const grouped = trace(true);
+      const withEpochs = trace(true, true);
       assert.ok(plain.passes.length > 5, `${plain.passes.length} passes`);
       assert.equal(grouped.phase, plain.phase);
       assert.deepEqual(grouped.passes, plain.passes);
+      assert.equal(withEpochs.phase, plain.phase);
+      assert.deepEqual(withEpochs.passes, plain.passes);
     });
   }
 });

@@ -9,6 +9,7 @@ import { parseDuration } from '../duration.ts';
 import { driveRestarts } from '../restarts.ts';
 import { startSoak, waveTarget } from '../soak.ts';
 import { awaitingApproval, fail, next, paused, working, type StepOutcome } from '../step.ts';
+import { waveTally } from '../wave-tally.ts';
 import { waveTag } from '../waves.ts';
 import { switchTag } from './switching-tag.ts';
 
@@ -42,15 +43,10 @@ export function rollingOut(draft: Draft): StepOutcome {
     draft.event('Normal', 'WaveStarted', `wave "${current.name}" (tag ${tag}) started: ${current.namespaces.join(', ') || 'no namespaces'}`);
   }
 
-  // Each namespace's share, remembered while nothing in it changes: a pass costs the wave's namespaces, not the mesh.
+  // Each namespace's share, updated only where something changed: a pass costs the change, not the wave.
   const target = draft.toRevision;
-  const stamp = draft.stamp(target);
-  const byNamespace = current.namespaces.map((ns) => {
-    const view = draft.view.namespace(ns);
-    const { moved, upgraded, started } = view.rollout(tag, target, stamp);
-    return { ns, adopt: view.adopted, moved, upgraded, started };
-  });
-  if (byNamespace.every((e) => e.moved.length === 0 && !e.adopt)) {
+  const tally = waveTally(draft, current.name, current.namespaces, tag);
+  if (tally.nothingToDo) {
     current.state = 'Succeeded';
     current.completedAt = draft.now.toISOString();
     return next('RollingOut', `wave "${current.name}" has no workloads to restart`);
@@ -58,10 +54,7 @@ export function rollingOut(draft: Draft): StepOutcome {
 
   // Namespaces under way keep their slots; free slots go to the next namespaces in name order. A pinned
   // namespace is relabelled first; its workloads restart once the label is seen.
-  const done = (e: (typeof byNamespace)[number]) => !e.adopt && e.upgraded === e.moved.length;
-  const active = byNamespace.filter((e) => e.started && !done(e));
-  const free = Math.max(0, waveSpec.maxConcurrentNamespaces - active.length);
-  const admitted = [...active, ...byNamespace.filter((e) => !e.started && !done(e)).slice(0, free)];
+  const admitted = tally.admitted(waveSpec.maxConcurrentNamespaces);
   const adopt: LabelNamespace[] = admitted
     .filter((e) => e.adopt)
     .map((e) => e.ns)
@@ -73,13 +66,12 @@ export function rollingOut(draft: Draft): StepOutcome {
   if (progress.timedOut !== undefined) {
     return fail('WorkloadTimeout', `wave "${current.name}": a workload did not come up on revision ${target} within ${spec.rollout.workloadTimeout}: ${progress.timedOut}`);
   }
-  if (byNamespace.every(done)) {
+  if (tally.allDone) {
     current.state = 'Soaking';
-    startSoak(draft, waveTarget(current.name), current.namespaces, byNamespace.flatMap((e) => e.moved));
+    startSoak(draft, waveTarget(current.name), current.namespaces, tally.all().flatMap((e) => e.moved));
     return next('Soaking', `wave "${current.name}" upgraded; soaking for ${spec.soak.duration}`);
   }
-  const upgraded = byNamespace.reduce((sum, e) => sum + e.upgraded, 0);
-  const total = byNamespace.reduce((sum, e) => sum + e.moved.length, 0);
+  const { upgraded, total } = tally;
   const evicting = progress.evicting.length > 0 ? `; evicting ${progress.evicting.join(', ')}` : '';
   const adopting = adopt.length > 0 ? `; relabelling ${adopt.map((a) => a.name).join(', ')} onto tag ${tag}` : '';
   const message = `wave "${current.name}": ${upgraded}/${total} workloads on ${target}; namespaces in progress: ${admitted.map((e) => e.ns).join(', ')}${evicting}${adopting}`;

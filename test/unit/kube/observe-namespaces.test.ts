@@ -26,8 +26,14 @@ const pod = (namespace: string, ready: boolean): PodFacts =>
 describe('observe: namespaces joined again only when they changed', () => {
   it('reuses unchanged namespaces and follows changed ones', () => {
     let pods = [pod('a', false), pod('b', false)];
-    const versions = new Map([['a', 1], ['b', 1]]);
-    const changes: NamespaceChanges = { version: (ns) => versions.get(ns) ?? 0, namespaces: () => [...versions.keys()].sort() };
+    let changed = new Set(['b', 'a']);
+    const changes: NamespaceChanges = {
+      takeChanged: () => {
+        const taken = changed;
+        changed = new Set();
+        return taken;
+      },
+    };
     const empty = store<never>(() => []);
     const caches: Caches = {
       upgrades: { get: () => undefined, list: () => [] },
@@ -43,26 +49,63 @@ describe('observe: namespaces joined again only when they changed', () => {
       namespaceChanges: changes,
     };
     const first = workloadsAndPods({ caches });
-    assert.deepEqual(first.workloads.map((w) => [w.namespace, w.pods.map((p) => p.ready)]), [['a', [false]], ['b', [false]]]);
+    assert.deepEqual(first.workloads.map((w) => [w.namespace, w.pods.map((p) => p.ready)]), [['a', [false]], ['b', [false]]], 'flat lists in namespace name order');
+    const firstEpoch = first.namespaceEpochs?.current ?? -1;
 
-    // A pod of "a" becomes ready, and its namespace's counter moves.
+    // A pod of "a" becomes ready, and the caches report its namespace.
     pods = [pod('a', true), pods[1] ?? pod('b', false)];
-    versions.set('a', 2);
+    changed.add('a');
     const second = workloadsAndPods({ caches });
+    assert.deepEqual([...(second.namespaceEpochs?.changedSince(firstEpoch) ?? ['unknown'])], ['a'], 'the epochs name the changed namespace');
     assert.deepEqual(second.workloads.map((w) => [w.namespace, w.pods.map((p) => p.ready)]), [['a', [true]], ['b', [false]]]);
     assert.equal(second.workloads[1], first.workloads[1], 'namespace b was not joined again');
     assert.notEqual(second.workloads[0], first.workloads[0]);
     // The planner's grouping: b keeps its arrays (its remembered view stays valid), a gets new ones.
     assert.equal(second.byNamespace.get('b'), first.byNamespace.get('b'));
     assert.notEqual(second.byNamespace.get('a')?.workloads, first.byNamespace.get('a')?.workloads);
-    assert.deepEqual([...second.byNamespace.values()].flatMap((n) => n.workloads), second.workloads);
+    assert.deepEqual([...second.byNamespace.keys()].sort().flatMap((ns) => second.byNamespace.get(ns)?.workloads ?? []), second.workloads);
 
-    // Without a counter move nothing is joined again (the caches say nothing changed).
+    // Without a change reported nothing is joined again (the caches say nothing changed), and no epoch passes.
     pods = [pod('a', false), pod('b', true)];
-    assert.deepEqual(workloadsAndPods({ caches }).workloads, second.workloads);
-    versions.set('b', 2);
-    versions.set('c', 1);
-    assert.deepEqual(workloadsAndPods({ caches }).workloads.map((w) => [w.namespace, w.pods.map((p) => p.ready)]), [['a', [true]], ['b', [true]]]);
+    const third = workloadsAndPods({ caches });
+    assert.deepEqual(third.workloads, second.workloads);
+    assert.equal(third.namespaceEpochs?.current, second.namespaceEpochs?.current);
+    changed = new Set(['b', 'c']);
+    const fourth = workloadsAndPods({ caches });
+    assert.deepEqual(fourth.workloads.map((w) => [w.namespace, w.pods.map((p) => p.ready)]), [['a', [true]], ['b', [true]]]);
+    assert.equal(fourth.byNamespace.has('c'), false, 'a namespace with nothing in it has no entry');
+    assert.deepEqual([...(fourth.namespaceEpochs?.changedSince(firstEpoch) ?? [])].sort(), ['a', 'b', 'c'], 'changes since an older epoch add up');
+    assert.equal(second.byNamespace.get('b')?.workloads[0]?.pods[0]?.ready, false, 'an earlier pass keeps what it was given');
+  });
+
+  it('forgets epochs older than it keeps, and says so', () => {
+    let changed = new Set(['a']);
+    const caches: Caches = {
+      upgrades: { get: () => undefined, list: () => [] },
+      namespaces: { get: () => undefined, list: () => [] },
+      workloads: [{ kind: 'Deployment', informer: undefined, facts: (ns) => (ns === undefined || ns === 'a' ? [deploymentFor('a')] : []) }],
+      replicaSets: store(() => [replicaSet('a')]),
+      pods: store(() => [pod('a', true)]),
+      jobs: store<never>(() => []),
+      services: store<never>(() => []),
+      mutatingWebhooks: { get: () => undefined, list: () => [] },
+      validatingWebhooks: { get: () => undefined, list: () => [] },
+      installerBindings: { get: () => undefined, list: () => [] },
+      namespaceChanges: {
+        takeChanged: () => {
+          const taken = changed;
+          changed = new Set(['a']);
+          return taken;
+        },
+      },
+    };
+    const start = workloadsAndPods({ caches }).namespaceEpochs?.current ?? -1;
+    let last = workloadsAndPods({ caches });
+    for (let i = 0; i < 70; i++) last = workloadsAndPods({ caches });
+    assert.equal(last.namespaceEpochs?.current, start + 71);
+    assert.equal(last.namespaceEpochs?.changedSince(start), undefined, 'too old to tell: the planner derives everything again');
+    assert.deepEqual([...(last.namespaceEpochs?.changedSince(start + 70) ?? [])], ['a']);
+    assert.deepEqual([...(last.namespaceEpochs?.changedSince(start + 71) ?? ['x'])], []);
   });
 });
 
