@@ -23,6 +23,7 @@ import type {
   WebhookEntry,
 } from '../core/observed.ts';
 import { versionFromImage, formatVersion } from '../core/version.ts';
+import { intern, internOptional, internValues } from './intern.ts';
 import type { WorkloadFacts } from './workloads/index.ts';
 
 type Labels = Readonly<Record<string, string>>;
@@ -47,7 +48,7 @@ interface OwnerReference {
 
 function controllerOf(meta: { ownerReferences?: { kind: string; name: string; controller?: boolean }[] } | undefined): OwnerReference | undefined {
   const owner = meta?.ownerReferences?.find((o) => o.controller === true);
-  return owner === undefined ? undefined : { kind: owner.kind, name: owner.name };
+  return owner === undefined ? undefined : { kind: intern(owner.kind), name: intern(owner.name) };
 }
 
 /**
@@ -59,9 +60,9 @@ export type PodFacts = PodState;
 function containerStates(pod: V1Pod): ContainerState[] {
   const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   return statuses.map((s) => ({
-    name: s.name,
+    name: intern(s.name),
     restarts: s.restartCount,
-    ...(s.state?.waiting?.reason === undefined ? {} : { waitingReason: s.state.waiting.reason }),
+    ...(s.state?.waiting?.reason === undefined ? {} : { waitingReason: intern(s.state.waiting.reason) }),
   }));
 }
 
@@ -78,19 +79,22 @@ function toIso(value: Date | string | undefined): string | undefined {
   return value instanceof Date ? value.toISOString() : value;
 }
 
+/** The phases a pod reports, as this module's own strings (one copy, not one per pod). */
+const POD_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;
+
 export function toPodFacts(pod: V1Pod): PodFacts {
   const proxy = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === ISTIO_PROXY_CONTAINER);
   const phase = pod.status?.phase;
   const ready = (pod.status?.conditions ?? []).find((c) => c.type === 'Ready');
   const failure = failureOf(pod);
   return {
-    namespace: pod.metadata?.namespace ?? '',
+    namespace: intern(pod.metadata?.namespace ?? ''),
     name: pod.metadata?.name ?? '',
     uid: pod.metadata?.uid ?? '',
-    phase: phase === 'Pending' || phase === 'Running' || phase === 'Succeeded' || phase === 'Failed' ? phase : 'Unknown',
-    labels: pod.metadata?.labels ?? {},
-    injectedRevision: injectedRevision(pod.metadata?.annotations),
-    proxyImage: proxy?.image,
+    phase: POD_PHASES.find((known) => known === phase) ?? 'Unknown',
+    labels: internValues(pod.metadata?.labels),
+    injectedRevision: internOptional(injectedRevision(pod.metadata?.annotations)),
+    proxyImage: internOptional(proxy?.image),
     hostNetwork: pod.spec?.hostNetwork === true,
     owner: controllerOf(pod.metadata),
     terminating: pod.metadata?.deletionTimestamp !== undefined,
@@ -118,7 +122,7 @@ export interface ReplicaSetFacts {
 }
 
 export function toReplicaSetFacts(rs: V1ReplicaSet): ReplicaSetFacts {
-  return { namespace: rs.metadata?.namespace ?? '', name: rs.metadata?.name ?? '', owner: controllerOf(rs.metadata) };
+  return { namespace: intern(rs.metadata?.namespace ?? ''), name: intern(rs.metadata?.name ?? ''), owner: controllerOf(rs.metadata) };
 }
 
 /**

@@ -8,6 +8,7 @@ import { TransientError } from '../../core/errors.ts';
 import { classifyApiError, statusCodeOf } from '../api-errors.ts';
 import type { KubeClients } from '../clients.ts';
 import { Informer, type InformerEvent, type ListPage, type ManagedInformer } from '../informer.ts';
+import { intern, internValues } from '../intern.ts';
 
 interface WorkloadObject extends KubernetesObject {
   spec?: { template: V1PodTemplateSpec };
@@ -75,13 +76,13 @@ export function toWorkloadFacts<T extends WorkloadObject>(spec: WorkloadKindSpec
   const template = object.spec?.template;
   return {
     kind: spec.kind,
-    namespace: object.metadata?.namespace ?? '',
-    name: object.metadata?.name ?? '',
-    labels: object.metadata?.labels ?? {},
-    annotations: withoutLastApplied(object.metadata?.annotations),
-    templateLabels: template?.metadata?.labels ?? {},
-    templateAnnotations: template?.metadata?.annotations ?? {},
-    templateContainers: [...(template?.spec?.initContainers ?? []), ...(template?.spec?.containers ?? [])].map((c) => ({ name: c.name, image: c.image })),
+    namespace: intern(object.metadata?.namespace ?? ''),
+    name: intern(object.metadata?.name ?? ''),
+    labels: internValues(object.metadata?.labels),
+    annotations: internValues(withoutLastApplied(object.metadata?.annotations)),
+    templateLabels: internValues(template?.metadata?.labels),
+    templateAnnotations: internValues(template?.metadata?.annotations),
+    templateContainers: [...(template?.spec?.initContainers ?? []), ...(template?.spec?.containers ?? [])].map((c) => ({ name: intern(c.name), image: c.image === undefined ? undefined : intern(c.image) })),
     hostNetwork: template?.spec?.hostNetwork === true,
     update: spec.updateMode(object),
     rollout: spec.rollout(object),
