@@ -25,7 +25,9 @@ COPY package.json ./
 USER 65532:65532
 EXPOSE 9464
 # Memory as measured (README "Memory", bench/results): a 1 MB young generation and a bounded old space keep the
-# V8 heap near the live data; one malloc arena, trimmed, returns what list pages and watch events freed.
+# V8 heap near the live data, --optimize-for-size trades some CPU for memory (5,000 workloads: peak RSS 138 MB
+# with it and the interned caches, 156 MB before both; CPU +17 %); one malloc arena, trimmed, returns what list
+# pages and watch events freed.
 ENV MALLOC_ARENA_MAX=1 MALLOC_TRIM_THRESHOLD_=65536 MALLOC_MMAP_THRESHOLD_=65536
 # Node is PID 1: the operator handles SIGTERM itself (drains the pass under way, releases the lease).
-ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "--max-old-space-size=128", "dist/main.js"]
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "--max-old-space-size=128", "--optimize-for-size", "dist/main.js"]

@@ -49,6 +49,7 @@ describe('Dockerfile', () => {
     const entrypoint = instructions.find((l) => l.startsWith('ENTRYPOINT')) ?? '';
     assert.match(entrypoint, /"--max-semi-space-size=1"/);
     assert.match(entrypoint, /"--max-old-space-size=\d+"/);
+    assert.match(entrypoint, /"--optimize-for-size"/);
     const env = instructions.filter((l) => l.startsWith('ENV ')).join(' ');
     assert.match(env, /MALLOC_ARENA_MAX=1/);
     assert.match(env, /MALLOC_TRIM_THRESHOLD_=\d+/);
