@@ -3,7 +3,7 @@
 // waves, the gateways, the target or the scope context differ, or the epochs cannot tell. The sums and the
 // skipped lines are what a walk of every namespace gives.
 import type { Draft } from './draft.ts';
-import type { NamespaceEpochs } from './observed.ts';
+import { EpochMemo } from './epoch-memo.ts';
 import { sameItems } from './same-items.ts';
 import { sameScopeContext } from './scope-memo.ts';
 import type { ScopeContext } from './scope.ts';
@@ -104,52 +104,32 @@ function countAll(draft: Draft, waves: readonly WaveKey[]): CountTally {
   return tally;
 }
 
-interface Remembered {
+/** What every namespace's count derives from besides its objects. */
+interface CountInputs {
   readonly waves: readonly WaveKey[];
   readonly gateways: string;
   readonly target: string;
   readonly context: ScopeContext;
-  readonly epochs: NamespaceEpochs;
-  readonly epoch: number;
-  readonly tally: CountTally;
 }
 
-const REMEMBERED_UPGRADES = 32;
-const remembered = new Map<string, Remembered>();
+function sameCountInputs(a: CountInputs, b: CountInputs): boolean {
+  return a.target === b.target && a.gateways === b.gateways && sameWaves(a.waves, b.waves) && sameScopeContext(a.context, b.context);
+}
+
+/** By upgrade; a handful of upgrades run at once. */
+const remembered = new EpochMemo<CountInputs, CountTally>(32, sameCountInputs);
 
 /** The counts of the waves' namespaces this pass: the remembered ones with the changed namespaces recounted, or new ones. */
 export function countWaveNamespaces(draft: Draft): WorkloadCount {
   const waves = waveKeys(draft);
-  const gateways = gatewayKey(draft);
-  const target = draft.toRevision;
-  const context = draft.view.context;
-  const epochs = draft.observed.namespaceEpochs;
-  const key = draft.upgrade.metadata.uid;
-  const previous = remembered.get(key);
-  if (
-    epochs !== undefined &&
-    previous !== undefined &&
-    previous.epochs === epochs &&
-    previous.target === target &&
-    previous.gateways === gateways &&
-    sameWaves(previous.waves, waves) &&
-    sameScopeContext(previous.context, context)
-  ) {
-    const changed = epochs.changedSince(previous.epoch);
-    if (changed !== undefined) {
-      for (const ns of changed) previous.tally.recount(draft, ns);
-      remembered.set(key, { ...previous, context, epoch: epochs.current });
-      return previous.tally;
-    }
-  }
-  const tally = countAll(draft, waves);
-  if (epochs !== undefined) {
-    remembered.delete(key);
-    remembered.set(key, { waves, gateways, target, context, epochs, epoch: epochs.current, tally });
-    for (const oldest of remembered.keys()) {
-      if (remembered.size <= REMEMBERED_UPGRADES) break;
-      remembered.delete(oldest);
-    }
-  }
-  return tally;
+  return remembered.get(
+    draft.upgrade.metadata.uid,
+    { waves, gateways: gatewayKey(draft), target: draft.toRevision, context: draft.view.context },
+    draft.observed.namespaceEpochs,
+    () => countAll(draft, waves),
+    (tally, changed) => {
+      for (const ns of changed) tally.recount(draft, ns);
+      return true;
+    },
+  );
 }

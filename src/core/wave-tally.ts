@@ -4,7 +4,8 @@
 // When anything else a share derives from differs (the tag, the target, the scope context), or the epochs cannot
 // tell, the tally is derived whole. Every answer is what a walk of every namespace gives.
 import type { Draft } from './draft.ts';
-import type { NamespaceEpochs, WorkloadState } from './observed.ts';
+import { EpochMemo } from './epoch-memo.ts';
+import type { WorkloadState } from './observed.ts';
 import { sameItems } from './same-items.ts';
 import { sameScopeContext } from './scope-memo.ts';
 import type { ScopeContext } from './scope.ts';
@@ -122,19 +123,21 @@ export class WaveTally {
   }
 }
 
-interface Remembered {
+/** What every share derives from besides the namespace's objects. */
+interface ShareInputs {
   readonly tag: string;
   readonly target: string;
   readonly stamp: string;
+  readonly namespaces: readonly string[];
   readonly context: ScopeContext;
-  readonly epochs: NamespaceEpochs;
-  readonly epoch: number;
-  readonly tally: WaveTally;
 }
 
-/** By upgrade and wave; a handful of upgrades run at once, so the oldest are dropped beyond this. */
-const REMEMBERED_WAVES = 32;
-const remembered = new Map<string, Remembered>();
+function sameShareInputs(a: ShareInputs, b: ShareInputs): boolean {
+  return a.tag === b.tag && a.target === b.target && a.stamp === b.stamp && sameItems(a.namespaces, b.namespaces) && sameScopeContext(a.context, b.context);
+}
+
+/** By upgrade and wave; a handful of upgrades run at once. */
+const remembered = new EpochMemo<ShareInputs, WaveTally>(32, sameShareInputs);
 
 /** The wave's tally this pass: the remembered one with the changed namespaces updated, or a new one. */
 export function waveTally(draft: Draft, wave: string, namespaces: readonly string[], tag: string): WaveTally {
@@ -145,36 +148,15 @@ export function waveTally(draft: Draft, wave: string, namespaces: readonly strin
     const { moved, upgraded, started } = view.rollout(tag, target, stamp);
     return { ns, adopt: view.adopted, moved, upgraded, started };
   };
-  const epochs = draft.observed.namespaceEpochs;
-  const context = draft.view.context;
-  const key = `${draft.upgrade.metadata.uid}/${wave}`;
-  const previous = remembered.get(key);
-  if (
-    epochs !== undefined &&
-    previous !== undefined &&
-    previous.epochs === epochs &&
-    previous.tally.updatable &&
-    previous.tag === tag &&
-    previous.target === target &&
-    previous.stamp === stamp &&
-    sameItems(previous.tally.namespaces, namespaces) &&
-    sameScopeContext(previous.context, context)
-  ) {
-    const changed = epochs.changedSince(previous.epoch);
-    if (changed !== undefined) {
-      for (const ns of changed) if (previous.tally.has(ns)) previous.tally.update(ns, share(ns));
-      remembered.set(key, { ...previous, context, epoch: epochs.current });
-      return previous.tally;
-    }
-  }
-  const tally = new WaveTally(namespaces, share);
-  if (epochs !== undefined) {
-    remembered.delete(key);
-    remembered.set(key, { tag, target, stamp, context, epochs, epoch: epochs.current, tally });
-    for (const oldest of remembered.keys()) {
-      if (remembered.size <= REMEMBERED_WAVES) break;
-      remembered.delete(oldest);
-    }
-  }
-  return tally;
+  return remembered.get(
+    `${draft.upgrade.metadata.uid}/${wave}`,
+    { tag, target, stamp, namespaces, context: draft.view.context },
+    draft.observed.namespaceEpochs,
+    () => new WaveTally(namespaces, share),
+    (tally, changed) => {
+      if (!tally.updatable) return false;
+      for (const ns of changed) if (tally.has(ns)) tally.update(ns, share(ns));
+      return true;
+    },
+  );
 }
