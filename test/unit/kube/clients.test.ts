@@ -1,7 +1,7 @@
 // Every API request has a timeout: a server that accepts and never answers (a black-holed connection) cannot
 // hang a pass, and Lease requests give up sooner than the others.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -20,6 +20,12 @@ async function listenOnLoopback(server: Server): Promise<KubeConfig> {
     currentContext: 'x',
   });
   return config;
+}
+
+/** Answers with a JSON body. */
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
 }
 
 describe('API clients: request timeouts', () => {
@@ -74,8 +80,7 @@ describe('API clients: connections are reused', () => {
   before(async () => {
     server = createServer((_req, res) => {
       requests += 1;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'NamespaceList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] }));
+      json(res, 200, { kind: 'NamespaceList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] });
     });
     server.on('connection', () => {
       connections += 1;
@@ -110,25 +115,16 @@ describe('API clients: raw lists for the informers', () => {
   before(async () => {
     server = createServer((req, res) => {
       urls.push(req.url ?? '');
-      if ((req.url ?? '').includes('continue=expired')) {
-        res.writeHead(410, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410 }));
-        return;
-      }
-      if ((req.url ?? '').startsWith('/api/v1/nodes')) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1' }));
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
+      if ((req.url ?? '').includes('continue=expired')) json(res, 410, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410 });
+      else if ((req.url ?? '').startsWith('/api/v1/nodes')) json(res, 200, { kind: 'Status', apiVersion: 'v1' });
+      else {
+        json(res, 200, {
           kind: 'PodList',
           apiVersion: 'v1',
           metadata: { resourceVersion: '42', continue: 'next' },
           items: [{ metadata: { name: 'p', namespace: 'n', creationTimestamp: '2026-12-01T00:00:00Z' }, status: { phase: 'Running' } }],
-        }),
-      );
+        });
+      }
     });
     server.on('connection', () => {
       connections += 1;
