@@ -53,6 +53,7 @@ export default tseslint.config(
         { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'src/core takes time as a parameter (now).' },
         { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'src/core takes time as a parameter (now).' },
         { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'src/core is deterministic.' },
+        { selector: "CallExpression[callee.property.name='localeCompare']", message: 'src/core orders strings by code units (byCodeUnits): localeCompare depends on the locale and loads ICU data.' },
       ],
     },
   },

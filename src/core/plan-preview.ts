@@ -3,6 +3,7 @@
 // (before the first action) and printed by `istio-upgrade-operator plan` for a manifest, from the same code.
 import { DEFAULT_TAG, ISTIO_REV_LABEL, UPGRADE_LABEL } from '../api/constants.ts';
 import { MAX_LISTED, type PlanItem, type UpgradePlan } from '../api/schema.ts';
+import { byCodeUnits } from './by-code-units.ts';
 import type { Draft } from './draft.ts';
 import { istiodRelease, releaseObjects } from './helm-release.ts';
 import { referencesTo, removals } from './inventory.ts';
@@ -67,7 +68,7 @@ export function previewPlan(draft: Draft): PlanPreview {
     ),
     // The operator's own installer Job pods are not part of the mesh.
     ...view.otherPods.filter(({ pod }) => pod.labels[UPGRADE_LABEL] === undefined).map(({ pod, scope }) => ({ kind: 'Pod', name: `${pod.namespace}/${pod.name}`, reason: scope.reason, message: scope.detail })),
-  ].sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`));
+  ].sort((a, b) => byCodeUnits(`${a.kind}/${a.name}`, `${b.kind}/${b.name}`));
   const from = resolution.ok ? resolution.context.from : draft.fromRevision;
   const blocking = from === undefined ? [] : blockers(draft, from);
   const managed = view.workloads.filter((s) => !s.scope.move && s.scope.reason === 'GatewayApiManaged').map((s) => `${s.workload.kind} ${s.workload.namespace}/${s.workload.name}`);

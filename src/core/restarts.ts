@@ -3,6 +3,7 @@
 // Workloads whose pods are only replaced when deleted (updateStrategy OnDelete) get their pods evicted one at a
 // time through the Eviction API (which honours PodDisruptionBudgets), each after the previous one is back.
 import type { EvictPod, RestartWorkload } from './actions.ts';
+import { byCodeUnits } from './by-code-units.ts';
 import type { Draft } from './draft.ts';
 import { formatDuration } from './duration.ts';
 import type { WorkloadState } from './observed.ts';
@@ -46,7 +47,7 @@ function nextEviction(draft: Draft, w: WorkloadState, revision: string): EvictPo
     if (draft.status.evictions.length === 0) delete draft.status.evictions;
   }
   if (live.some((p) => p.terminating) || live.length < w.rollout.desired || live.some((p) => !p.ready)) return 'wait';
-  const old = live.filter((p) => p.injectedRevision !== revision).sort((a, b) => a.name.localeCompare(b.name))[0];
+  const old = live.filter((p) => p.injectedRevision !== revision).sort((a, b) => byCodeUnits(a.name, b.name))[0];
   if (old === undefined) return undefined;
   draft.status.evictions = [...(draft.status.evictions ?? []), { workload: key, pod: old.name, uid: old.uid, at: draft.now.toISOString() }];
   return { type: 'evictPod', namespace: old.namespace, name: old.name };
