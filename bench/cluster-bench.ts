@@ -4,19 +4,19 @@
 // then the same restarts are driven directly through the API at the same concurrency (the floor). Results go to
 // bench/results/cluster-<N>x<P>-c<C>.json. Timings are reported, never asserted: these machines are shared.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Watch, type V1Deployment } from '@kubernetes/client-node';
-import { ISTIO_REV_LABEL, RESTARTED_FOR_ANNOTATION } from '../src/api/constants.ts';
+import { API_GROUP, API_VERSION, ISTIO_REV_LABEL, PLURAL, RESTARTED_FOR_ANNOTATION } from '../src/api/constants.ts';
 import { clusterInfo, ensureClusterUp, insideNetns } from '../hack/cluster/cluster.ts';
 import { shapeNamespaces } from '../hack/e2e/control-plane.ts';
 import { connect, kubectl, sleep, waitFor, type Kube } from '../hack/e2e/kube.ts';
 import { APP_NAMESPACES, applyObjects, resetMesh } from '../hack/e2e/mesh.ts';
 import { OperatorProcess, installOperatorManifests } from '../hack/e2e/operator.ts';
 import { sampleSpec } from '../hack/e2e/scenario.ts';
-import { createUpgrade, deleteAllUpgrades, getUpgrade, waitForPhase, type LiveUpgrade } from '../hack/e2e/upgrades.ts';
+import { createUpgrade, deleteAllUpgrades, waitForPhase, type LiveUpgrade } from '../hack/e2e/upgrades.ts';
 import { deployment, shapeNamespace } from '../hack/e2e/workloads.ts';
 
 const { values } = parseArgs({
@@ -93,6 +93,9 @@ async function apiserverRequests(kube: Kube): Promise<Map<string, number>> {
 class ProcessSampler {
   peakRssKb = 0;
   lastRssKb = 0;
+  /** Anonymous (heap, stacks, malloc) and file-backed (the node binary's pages) parts of the last and the largest sample. */
+  last = { anonKb: 0, fileKb: 0 };
+  atPeak = { anonKb: 0, fileKb: 0 };
   cpuSeconds = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly ticks = 100; // USER_HZ on Linux
@@ -102,6 +105,8 @@ class ProcessSampler {
       try {
         const status = readFileSync(`/proc/${pid}/status`, 'utf8');
         const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+        this.last = { anonKb: Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? 0), fileKb: Number(/RssFile:\s+(\d+)/.exec(status)?.[1] ?? 0) };
+        if (rss >= this.atPeak.anonKb + this.atPeak.fileKb) this.atPeak = this.last;
         this.lastRssKb = rss;
         this.peakRssKb = Math.max(this.peakRssKb, rss, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
         const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -117,6 +122,85 @@ class ProcessSampler {
   stop(): void {
     clearInterval(this.timer);
   }
+}
+
+/** The cluster's own processes, by /proc/PID/comm (truncated to 15 characters by the kernel). */
+const CLUSTER_COMPONENTS = ['kube-apiserver', 'etcd', 'kube-controller', 'kube-scheduler', 'kwok-controller'] as const;
+
+interface CpuSample {
+  at: number;
+  /** /proc/stat: jiffies busy and in all, every core summed. */
+  busy: number;
+  all: number;
+  /** Jiffies (user + system) of each process group so far. */
+  byProcess: Record<string, number>;
+}
+
+/**
+ * Where the machine's CPU goes during a window: the cluster's components, the operator and this benchmark, sampled
+ * from /proc every 250 ms. On a 2-core machine the cluster and the operator share the cores, so a rollout that is
+ * slower than the floor with the machine busy is CPU contention, not the operator waiting.
+ */
+class MachineCpu {
+  readonly samples: CpuSample[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private pids = new Map<string, number[]>();
+
+  start(operatorPid: () => number | undefined): void {
+    this.pids = clusterPids();
+    const sample = (): void => {
+      const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+      const all = line.reduce((a, b) => a + b, 0);
+      const idle = (line[3] ?? 0) + (line[4] ?? 0);
+      const byProcess: Record<string, number> = {};
+      for (const [name, pids] of this.pids) byProcess[name] = pids.reduce((a, pid) => a + processJiffies(pid), 0);
+      const op = operatorPid();
+      byProcess['operator'] = op === undefined ? (this.samples.at(-1)?.byProcess['operator'] ?? 0) : processJiffies(op);
+      byProcess['bench'] = processJiffies(process.pid);
+      this.samples.push({ at: Date.now(), busy: all - idle, all, byProcess });
+    };
+    sample();
+    this.timer = setInterval(sample, 250);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Between two instants: how many cores were busy on average, and the CPU seconds of each process group. */
+  window(from: number, to: number): { seconds: number; busyCores: number; cpuSeconds: Record<string, number> } | undefined {
+    const first = this.samples.find((s) => s.at >= from);
+    const last = this.samples.findLast((s) => s.at <= to);
+    if (first === undefined || last === undefined || last.at <= first.at) return undefined;
+    const cores = cpus().length;
+    const cpuSeconds: Record<string, number> = {};
+    for (const name of Object.keys(last.byProcess)) cpuSeconds[name] = ((last.byProcess[name] ?? 0) - (first.byProcess[name] ?? 0)) / 100;
+    return { seconds: (last.at - first.at) / 1000, busyCores: ((last.busy - first.busy) / (last.all - first.all)) * cores, cpuSeconds };
+  }
+}
+
+function processJiffies(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  } catch {
+    return 0; // the process ended
+  }
+}
+
+function clusterPids(): Map<string, number[]> {
+  const out = new Map<string, number[]>(CLUSTER_COMPONENTS.map((c) => [c, []]));
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let comm = '';
+    try {
+      comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    out.get(comm)?.push(Number(entry));
+  }
+  return out;
 }
 
 interface Rollout {
@@ -166,6 +250,39 @@ class RolloutWatch {
   }
 }
 
+/** Watches the bench IstioUpgrade, started again from where it stopped whenever the API server ends the watch. */
+class PhaseWatch {
+  private abort: { abort: () => void } | undefined;
+  private stopped = false;
+  private resourceVersion = '';
+  private readonly seen: (u: LiveUpgrade & { metadata: { resourceVersion?: string } }) => void;
+
+  constructor(seen: (u: LiveUpgrade) => void) {
+    this.seen = seen;
+  }
+
+  async start(kube: Kube): Promise<void> {
+    if (this.stopped) return;
+    const query = { fieldSelector: 'metadata.name=bench', allowWatchBookmarks: true, ...(this.resourceVersion === '' ? {} : { resourceVersion: this.resourceVersion }) };
+    this.abort = await new Watch(kube.config).watch(`/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`, query, (type: string, u: LiveUpgrade & { metadata: { resourceVersion?: string } }) => {
+      this.resourceVersion = u.metadata.resourceVersion ?? this.resourceVersion;
+      if (type !== 'BOOKMARK') this.seen(u);
+    }, (err: unknown) => {
+      if (this.stopped) return;
+      const reason: string = err instanceof Error ? err.message : JSON.stringify(err);
+      if (err !== null && err !== undefined) log(`phase watch ended (${reason}); watching again`);
+      // A 410 (too old) starts over from the current object.
+      if (reason.includes('410')) this.resourceVersion = '';
+      setTimeout(() => void this.start(kube).catch(() => undefined), 100);
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abort?.abort();
+  }
+}
+
 function key(d: V1Deployment): string {
   return `${d.metadata?.namespace ?? ''}/${d.metadata?.name ?? ''}`;
 }
@@ -196,6 +313,16 @@ function refillLatencies(namespaces: Map<string, { start: number; end: number }>
     if (start !== undefined && freed !== undefined) out.push(Math.max(0, start - freed));
   }
   return out;
+}
+
+function durations(namespaces: Map<string, { start: number; end: number }>): number[] {
+  return [...namespaces.values()].map((n) => n.end - n.start);
+}
+
+function windowOf(machine: MachineCpu, namespaces: Map<string, { start: number; end: number }>): ReturnType<MachineCpu['window']> {
+  if (namespaces.size === 0) return undefined;
+  const all = [...namespaces.values()];
+  return machine.window(Math.min(...all.map((n) => n.start)), Math.max(...all.map((n) => n.end)));
 }
 
 function span(namespaces: Map<string, { start: number; end: number }>): number {
@@ -305,8 +432,11 @@ async function bench(): Promise<number> {
   const pid = operator.pid;
   if (pid === undefined) throw new Error('the operator did not start');
   sampler.start(pid);
+  const machine = new MachineCpu();
+  machine.start(() => operator.pid);
   await sleep(5000);
   const idleRssKb = sampler.lastRssKb;
+  const idleSplit = sampler.last;
   const idleCpu = sampler.cpuSeconds;
 
   const spec = sampleSpec(kube, {
@@ -315,6 +445,14 @@ async function bench(): Promise<number> {
     soak: { duration: values.soak, builtin: { notReadyFor: '0s' } },
     uninstall: { gracePeriod: '5s' },
   });
+  // Phase changes through a watch, not polling: a 100 ms poll cost this process (and the API server) more CPU
+  // than the floor's whole run and delayed the rollout watch's timestamps behind it.
+  const statusSeen: { phase: string; at: number }[] = [];
+  const phaseWatch = new PhaseWatch((u) => {
+    const phase = `${u.status?.phase ?? 'Pending'}/${u.status?.currentWave ?? ''}`;
+    if (statusSeen.at(-1)?.phase !== phase) statusSeen.push({ phase, at: Date.now() });
+  });
+  await phaseWatch.start(kube);
   const started = Date.now();
   await createUpgrade(kube, 'bench', spec);
   // The V8 heap, scraped from the operator's own default metrics: how much of the RSS is live data.
@@ -329,17 +467,8 @@ async function bench(): Promise<number> {
       })
       .catch(() => undefined);
   }, 2000);
-  const statusSeen: { phase: string; at: number }[] = [];
-  const poll = setInterval(() => {
-    getUpgrade(kube, 'bench')
-      .then((u: LiveUpgrade) => {
-        const phase = `${u.status?.phase ?? 'Pending'}/${u.status?.currentWave ?? ''}`;
-        if (statusSeen.at(-1)?.phase !== phase) statusSeen.push({ phase, at: Date.now() });
-      })
-      .catch(() => undefined);
-  }, 100);
   const done = await waitForPhase(kube, 'bench', ['Succeeded', 'Failed', 'RolledBack'], 4 * 60 * 60_000);
-  clearInterval(poll);
+  phaseWatch.stop();
   clearInterval(scrape);
   const wall = Date.now() - started;
   await waitFor('every bench rollout seen complete', () => Promise.resolve(watch.done(total) ? true : undefined), 120_000, 500);
@@ -363,6 +492,7 @@ async function bench(): Promise<number> {
   const rest = new Map(restNamespaces.map((n) => [n, operated.get(n) ?? { start: 0, end: 0 }]));
   log(`floor: the same ${restNamespaces.length} namespaces restarted directly, ${CONCURRENCY} at a time...`);
   const floor = values['skip-floor'] ? new Map<string, { start: number; end: number }>() : await floorRun(kube, restNamespaces);
+  machine.stop();
 
   const deltas = new Map([...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)]).filter(([, v]) => (v as number) > 0) as [string, number][]);
   const passes = [...reconciles.values()].reduce((a, b) => a + b, 0);
@@ -379,12 +509,24 @@ async function bench(): Promise<number> {
     operator: { entry: values.entry ?? 'src/main.ts', nodeArgs, env: operatorEnv, kcmQps: process.env.IUO_KCM_QPS ?? 'default' },
     wallSeconds: wall / 1000,
     restWave: { operatorSeconds: span(rest) / 1000, floorSeconds: span(floor) / 1000, ratio: span(rest) / span(floor) },
-    rss: { idleMb: idleRssKb / 1024, peakMb: sampler.peakRssKb / 1024, endMb: endRssKb / 1024, heapUsedPeakMb: heap.usedPeakMb, heapTotalPeakMb: heap.totalPeakMb },
+    rss: {
+      idleMb: idleRssKb / 1024,
+      peakMb: sampler.peakRssKb / 1024,
+      endMb: endRssKb / 1024,
+      heapUsedPeakMb: heap.usedPeakMb,
+      heapTotalPeakMb: heap.totalPeakMb,
+      idle: { anonMb: idleSplit.anonKb / 1024, fileMb: idleSplit.fileKb / 1024 },
+      atPeak: { anonMb: sampler.atPeak.anonKb / 1024, fileMb: sampler.atPeak.fileKb / 1024 },
+    },
     cpu: { seconds: cpuSeconds, idleSeconds: idleCpu, passes, msPerPass: passes === 0 ? undefined : (cpuSeconds * 1000) / passes, passesPerWorkload: passes / total },
     // Wall time of a pass (actions and writes included), as bucket upper bounds.
     passDurationMs,
     writes: { byResource: Object.fromEntries([...deltas].sort((a, b) => b[1] - a[1])), operatorPerWorkload: (deploymentPatches + statusWrites) / total, deploymentPatches, statusWrites },
     actions: Object.fromEntries(actions),
+    // Per namespace, first restart to last rollout complete: how long a slot is held, operator against floor.
+    namespaceRolloutMs: { operator: summary(durations(rest)), floor: summary(durations(floor)) },
+    // The machine during each run's rest wave: busy cores (of cpus().length) and CPU seconds per process group.
+    cpuDuring: { restWave: windowOf(machine, rest), floor: windowOf(machine, floor) },
     refillMs: { operator: summary(refillLatencies(rest, CONCURRENCY)), floor: summary(refillLatencies(floor, CONCURRENCY)), operatorSamples: refillLatencies(rest, CONCURRENCY) },
     waveEndToSoakMs: waveEnd === undefined ? undefined : waveEnd.at - restEnd,
     phases: statusSeen.map((s) => ({ phase: s.phase, atSeconds: (s.at - started) / 1000 })),
@@ -394,6 +536,9 @@ async function bench(): Promise<number> {
   const file = new URL(`cluster-${NAMESPACES}x${PER_NS}-c${CONCURRENCY}${values.label === '' ? '' : `-${values.label}`}.json`, dir);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   log(`rest wave ${result.restWave.operatorSeconds.toFixed(1)} s vs floor ${result.restWave.floorSeconds.toFixed(1)} s (x${result.restWave.ratio.toFixed(3)}); RSS idle ${result.rss.idleMb.toFixed(0)} MB peak ${result.rss.peakMb.toFixed(0)} MB; CPU ${cpuSeconds.toFixed(1)} s, ${passes} passes, ${(result.cpu.msPerPass ?? 0).toFixed(1)} ms/pass (wall p50/p99 <= ${passDurationMs.p50 ?? '-'}/${passDurationMs.p99 ?? '-'} ms); writes/workload ${result.writes.operatorPerWorkload.toFixed(2)}; refill p50/p99 ${result.refillMs.operator.median ?? '-'}/${result.refillMs.operator.p99 ?? '-'} ms`);
+  for (const [name, w] of Object.entries(result.cpuDuring)) {
+    if (w !== undefined) log(`${name}: ${w.seconds.toFixed(1)} s, ${w.busyCores.toFixed(2)} of ${cpus().length} cores busy; CPU s ${Object.entries(w.cpuSeconds).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+  }
   log(`written ${fileURLToPath(file)}`);
   await cleanBenchNamespaces(kube);
   await kubectl(kube, ['delete', 'node', '-l', `${BENCH_NODE_LABEL}=true`, '--wait=false']);
