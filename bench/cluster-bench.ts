@@ -98,7 +98,6 @@ class ProcessSampler {
   atPeak = { anonKb: 0, fileKb: 0 };
   cpuSeconds = 0;
   private timer: NodeJS.Timeout | undefined;
-  private readonly ticks = 100; // USER_HZ on Linux
 
   start(pid: number): void {
     const sample = (): void => {
@@ -109,8 +108,7 @@ class ProcessSampler {
         if (rss >= this.atPeak.anonKb + this.atPeak.fileKb) this.atPeak = this.last;
         this.lastRssKb = rss;
         this.peakRssKb = Math.max(this.peakRssKb, rss, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
-        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-        this.cpuSeconds = (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / this.ticks;
+        this.cpuSeconds = processJiffies(pid) / USER_HZ;
       } catch {
         // the process ended
       }
@@ -174,11 +172,15 @@ class MachineCpu {
     if (first === undefined || last === undefined || last.at <= first.at) return undefined;
     const cores = cpus().length;
     const cpuSeconds: Record<string, number> = {};
-    for (const name of Object.keys(last.byProcess)) cpuSeconds[name] = ((last.byProcess[name] ?? 0) - (first.byProcess[name] ?? 0)) / 100;
+    for (const name of Object.keys(last.byProcess)) cpuSeconds[name] = ((last.byProcess[name] ?? 0) - (first.byProcess[name] ?? 0)) / USER_HZ;
     return { seconds: (last.at - first.at) / 1000, busyCores: ((last.busy - first.busy) / (last.all - first.all)) * cores, cpuSeconds };
   }
 }
 
+/** Clock ticks per second of /proc's CPU times on Linux. */
+const USER_HZ = 100;
+
+/** User + system CPU of a process so far, in clock ticks; 0 once it has ended. */
 function processJiffies(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -214,7 +216,7 @@ interface Rollout {
 class RolloutWatch {
   readonly rollouts = new Map<string, Rollout>();
   private readonly initial = new Map<string, string>();
-  private abort: { abort: () => void } | undefined;
+  private watch: KeptWatch | undefined;
   private readonly stampOf: (d: V1Deployment) => string | undefined;
 
   constructor(stampOf: (d: V1Deployment) => string | undefined) {
@@ -224,10 +226,10 @@ class RolloutWatch {
   async start(kube: Kube): Promise<void> {
     const list = await kube.apps.listDeploymentForAllNamespaces({ labelSelector: BENCH_LABEL });
     for (const d of list.items) this.initial.set(key(d), this.stampOf(d) ?? '');
-    const watch = new Watch(kube.config);
-    this.abort = await watch.watch('/apis/apps/v1/deployments', { labelSelector: BENCH_LABEL, resourceVersion: list.metadata?.resourceVersion ?? '' }, (_type: string, d: V1Deployment) => {
+    this.watch = new KeptWatch('deployments', '/apis/apps/v1/deployments', { labelSelector: BENCH_LABEL }, list.metadata?.resourceVersion ?? '', (d) => {
       this.seen(d);
-    }, () => undefined);
+    });
+    await this.watch.start(kube);
   }
 
   private seen(d: V1Deployment): void {
@@ -246,32 +248,45 @@ class RolloutWatch {
   }
 
   stop(): void {
-    this.abort?.abort();
+    this.watch?.stop();
   }
 }
 
-/** Watches the bench IstioUpgrade, started again from where it stopped whenever the API server ends the watch. */
-class PhaseWatch {
+interface Watched {
+  metadata?: { resourceVersion?: string };
+}
+
+/**
+ * A watch started again from the last resourceVersion it saw whenever it ends (the API server or a client timeout
+ * closes watches after a while), from the given one at first; a 410 (too old) starts over from now.
+ */
+class KeptWatch {
   private abort: { abort: () => void } | undefined;
   private stopped = false;
-  private resourceVersion = '';
-  private readonly seen: (u: LiveUpgrade & { metadata: { resourceVersion?: string } }) => void;
+  private resourceVersion: string;
+  private readonly what: string;
+  private readonly path: string;
+  private readonly query: Record<string, string>;
+  private readonly seen: (o: Watched) => void;
 
-  constructor(seen: (u: LiveUpgrade) => void) {
+  constructor(what: string, path: string, query: Record<string, string>, resourceVersion: string, seen: (o: Watched) => void) {
+    this.what = what;
+    this.path = path;
+    this.query = query;
+    this.resourceVersion = resourceVersion;
     this.seen = seen;
   }
 
   async start(kube: Kube): Promise<void> {
     if (this.stopped) return;
-    const query = { fieldSelector: 'metadata.name=bench', allowWatchBookmarks: true, ...(this.resourceVersion === '' ? {} : { resourceVersion: this.resourceVersion }) };
-    this.abort = await new Watch(kube.config).watch(`/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`, query, (type: string, u: LiveUpgrade & { metadata: { resourceVersion?: string } }) => {
-      this.resourceVersion = u.metadata.resourceVersion ?? this.resourceVersion;
-      if (type !== 'BOOKMARK') this.seen(u);
+    const query = { ...this.query, allowWatchBookmarks: true, ...(this.resourceVersion === '' ? {} : { resourceVersion: this.resourceVersion }) };
+    this.abort = await new Watch(kube.config).watch(this.path, query, (type: string, o: Watched) => {
+      this.resourceVersion = o.metadata?.resourceVersion ?? this.resourceVersion;
+      if (type !== 'BOOKMARK') this.seen(o);
     }, (err: unknown) => {
       if (this.stopped) return;
       const reason: string = err instanceof Error ? err.message : JSON.stringify(err);
-      if (err !== null && err !== undefined) log(`phase watch ended (${reason}); watching again`);
-      // A 410 (too old) starts over from the current object.
+      if (err !== null && err !== undefined) log(`${this.what} watch ended (${reason}); watching again`);
       if (reason.includes('410')) this.resourceVersion = '';
       setTimeout(() => void this.start(kube).catch(() => undefined), 100);
     });
@@ -448,7 +463,8 @@ async function bench(): Promise<number> {
   // Phase changes through a watch, not polling: a 100 ms poll cost this process (and the API server) more CPU
   // than the floor's whole run and delayed the rollout watch's timestamps behind it.
   const statusSeen: { phase: string; at: number }[] = [];
-  const phaseWatch = new PhaseWatch((u) => {
+  const phaseWatch = new KeptWatch('IstioUpgrade', `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`, { fieldSelector: 'metadata.name=bench' }, '', (o) => {
+    const u = o as LiveUpgrade;
     const phase = `${u.status?.phase ?? 'Pending'}/${u.status?.currentWave ?? ''}`;
     if (statusSeen.at(-1)?.phase !== phase) statusSeen.push({ phase, at: Date.now() });
   });
