@@ -334,15 +334,21 @@ function durations(namespaces: Map<string, { start: number; end: number }>): num
   return [...namespaces.values()].map((n) => n.end - n.start);
 }
 
+/** From the first namespace's start to the last one's end. */
+function extent(namespaces: Map<string, { start: number; end: number }>): { from: number; to: number } {
+  const all = [...namespaces.values()];
+  return { from: Math.min(...all.map((n) => n.start)), to: Math.max(...all.map((n) => n.end)) };
+}
+
 function windowOf(machine: MachineCpu, namespaces: Map<string, { start: number; end: number }>): ReturnType<MachineCpu['window']> {
   if (namespaces.size === 0) return undefined;
-  const all = [...namespaces.values()];
-  return machine.window(Math.min(...all.map((n) => n.start)), Math.max(...all.map((n) => n.end)));
+  const { from, to } = extent(namespaces);
+  return machine.window(from, to);
 }
 
 function span(namespaces: Map<string, { start: number; end: number }>): number {
-  const all = [...namespaces.values()];
-  return Math.max(...all.map((n) => n.end)) - Math.min(...all.map((n) => n.start));
+  const { from, to } = extent(namespaces);
+  return to - from;
 }
 
 async function createBenchMesh(kube: Kube): Promise<void> {
