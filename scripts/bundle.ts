@@ -4,9 +4,12 @@
 // 188 MB -> 131 MB at 100 workloads, bench/results/cluster-20x5-c5-smoke-*.json). Types are checked by
 // `npm run typecheck` (tsc), not here.
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export async function bundle(outfile = fileURLToPath(new URL('../dist/main.js', import.meta.url))): Promise<void> {
+  // esbuild writes the licence file only when there are licences to list: never leave an older build's behind.
+  rmSync(`${outfile}.LEGAL.txt`, { force: true });
   await build({
     entryPoints: [fileURLToPath(new URL('../src/main.ts', import.meta.url))],
     outfile,

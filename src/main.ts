@@ -30,9 +30,9 @@ function version(): string {
 async function run(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
   const metrics = new OperatorMetrics();
-  const kubeConfig = loadKubeConfig(config.kubeconfig);
+  const connection = loadKubeConfig(config.kubeconfig);
   const timeouts = { requestMs: config.requestTimeoutMs, leaseMs: LEASE_REQUEST_TIMEOUT_MS };
-  const clients = makeClients(kubeConfig, timeouts, `istio-upgrade-operator/${version()}`);
+  const clients = makeClients(connection, timeouts, `istio-upgrade-operator/${version()}`);
   let kubernetesVersion: string;
   try {
     kubernetesVersion = (await clients.version.getCode()).gitVersion;
@@ -68,7 +68,7 @@ async function run(config: Config): Promise<void> {
   const server: Server = await startHttpServer(config.metricsHost, config.metricsPort, metrics.registry, {
     healthy: () => liveness(controller.stuckForMs(), informers.health(), { stuckAfterMs: STUCK_AFTER_MS, informerDownLimitMs: config.informerDownLimitMs }),
     ready: () => (informers.synced() ? { ok: true, detail: 'caches synced' } : { ok: false, detail: `waiting for caches: ${informers.unsynced().join(', ')}` }),
-  }, config.metricsAuth === 'kubernetes' ? new KubernetesMetricsAuthorizer(makeReviewClients(kubeConfig, timeouts, `istio-upgrade-operator/${version()}`)) : ALLOW_ALL);
+  }, config.metricsAuth === 'kubernetes' ? new KubernetesMetricsAuthorizer(makeReviewClients(connection, timeouts, `istio-upgrade-operator/${version()}`)) : ALLOW_ALL);
   log.info({ address: `${config.metricsHost}:${config.metricsPort}`, metricsAuth: config.metricsAuth }, 'serving /metrics, /healthz and /readyz');
 
   let shuttingDown = false;

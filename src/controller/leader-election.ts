@@ -1,6 +1,6 @@
 // Lease-based leader election (coordination.k8s.io/v1), as client-go does it: acquire or renew every retry
 // period; a leader that cannot renew within the renew deadline stops acting.
-import { V1MicroTime, type CoordinationV1Api, type V1Lease, type V1ObjectMeta } from '@kubernetes/client-node';
+import { microTime, type LeaseApi, type LeaseBody, type LeaseMetadata } from '../kube/rest/api-groups.ts';
 import type { Logger } from 'pino';
 import { isNotFound, statusCodeOf } from '../kube/api-errors.ts';
 
@@ -22,13 +22,9 @@ export interface LeaderCallbacks {
 }
 
 /** Name, namespace and the resourceVersion that makes a replace conditional. */
-function leaseMeta(lease: V1Lease): V1ObjectMeta {
+function leaseMeta(lease: LeaseBody): LeaseMetadata {
   const meta = lease.metadata;
   return { ...(meta?.name === undefined ? {} : { name: meta.name }), ...(meta?.namespace === undefined ? {} : { namespace: meta.namespace }), ...(meta?.resourceVersion === undefined ? {} : { resourceVersion: meta.resourceVersion }) };
-}
-
-function micro(ms: number): V1MicroTime {
-  return new V1MicroTime(ms);
 }
 
 export class LeaderElector {
@@ -36,12 +32,12 @@ export class LeaderElector {
   private lastRenewMs = 0;
   private stopped = false;
   private wakeUp: (() => void) | undefined;
-  private readonly api: CoordinationV1Api;
+  private readonly api: LeaseApi;
   private readonly settings: LeaderElectionSettings;
   private readonly log: Logger;
   private readonly clock: () => number;
 
-  constructor(api: CoordinationV1Api, settings: LeaderElectionSettings, log: Logger, clock: () => number = Date.now) {
+  constructor(api: LeaseApi, settings: LeaderElectionSettings, log: Logger, clock: () => number = Date.now) {
     this.api = api;
     this.settings = settings;
     this.log = log;
@@ -104,7 +100,7 @@ export class LeaderElector {
       const lease = await this.api.readNamespacedLease({ name: this.settings.name, namespace: this.settings.namespace });
       if (lease.spec?.holderIdentity === this.settings.identity) {
         // An empty holder with a one-second lease, as client-go's ReleaseOnCancel writes it.
-        const spec = { leaseDurationSeconds: 1, holderIdentity: '', renewTime: micro(this.clock()), leaseTransitions: lease.spec.leaseTransitions ?? 0 };
+        const spec = { leaseDurationSeconds: 1, holderIdentity: '', renewTime: microTime(this.clock()), leaseTransitions: lease.spec.leaseTransitions ?? 0 };
         await this.api.replaceNamespacedLease({ name: this.settings.name, namespace: this.settings.namespace, body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: leaseMeta(lease), spec } });
       }
     } catch (error) {
@@ -115,7 +111,7 @@ export class LeaderElector {
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity, leaseDurationSeconds } = this.settings;
     const now = this.clock();
-    let lease: V1Lease;
+    let lease: LeaseBody;
     try {
       lease = await this.api.readNamespacedLease({ name, namespace });
     } catch (error) {
@@ -123,7 +119,7 @@ export class LeaderElector {
       try {
         await this.api.createNamespacedLease({
           namespace,
-          body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: micro(now), renewTime: micro(now), leaseTransitions: 0 } },
+          body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 } },
         });
         return true;
       } catch (createError) {
@@ -133,11 +129,11 @@ export class LeaderElector {
     }
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity;
-    const renewedAt = spec.renewTime === undefined ? 0 : Date.parse(String(spec.renewTime));
+    const renewedAt = spec.renewTime === undefined ? 0 : Date.parse(spec.renewTime);
     const expired = renewedAt + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 < now;
     if (holder !== undefined && holder !== '' && holder !== identity && !expired) return false;
     const takeover = holder !== identity;
-    const acquireTime = takeover || spec.acquireTime === undefined ? micro(now) : micro(Date.parse(String(spec.acquireTime)));
+    const acquireTime = takeover || spec.acquireTime === undefined ? microTime(now) : microTime(Date.parse(spec.acquireTime));
     try {
       // replace carries the resourceVersion we read: two replicas racing for the lease cannot both win.
       await this.api.replaceNamespacedLease({
@@ -147,7 +143,7 @@ export class LeaderElector {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
           metadata: leaseMeta(lease),
-          spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime, renewTime: micro(now), leaseTransitions: (spec.leaseTransitions ?? 0) + (takeover ? 1 : 0) },
+          spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime, renewTime: microTime(now), leaseTransitions: (spec.leaseTransitions ?? 0) + (takeover ? 1 : 0) },
         },
       });
       return true;

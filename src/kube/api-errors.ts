@@ -1,42 +1,42 @@
 // Turns API server errors into the operator's three error classes, with messages that say what to do.
-import { ApiException } from '@kubernetes/client-node';
 import { StalledError, TransientError } from '../core/errors.ts';
 
+/** An answer outside 2xx: the status code, the body as sent (usually a Status object) and the headers. */
+export class KubeApiError extends Error {
+  override readonly name = 'KubeApiError';
+  readonly code: number;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(code: number, message: string, body: string, headers: Readonly<Record<string, string>> = {}) {
+    super(message);
+    this.code = code;
+    this.body = body;
+    this.headers = headers;
+  }
+}
+
 export function statusCodeOf(error: unknown): number | undefined {
-  if (error instanceof ApiException) return error.code;
+  if (error instanceof KubeApiError) return error.code;
+  // Errors of other clients (the tests' client-node) carry the code alike.
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'number') return error.code;
-  // client-node's Watch reports a failed watch request as an Error with statusCode.
-  if (typeof error === 'object' && error !== null && 'statusCode' in error && typeof error.statusCode === 'number') return error.statusCode;
   return undefined;
 }
 
 /** The Status object the API server answered with, when the body is one. */
 function statusBody(error: unknown): { message?: unknown; reason?: unknown } | undefined {
-  if (!(error instanceof ApiException)) return undefined;
-  let body: unknown = error.body;
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      return undefined;
-    }
+  if (!(error instanceof KubeApiError)) return undefined;
+  try {
+    const body: unknown = JSON.parse(error.body);
+    return typeof body === 'object' && body !== null ? body : undefined;
+  } catch {
+    return undefined;
   }
-  return typeof body === 'object' && body !== null ? body : undefined;
 }
 
 export function bodyMessage(error: unknown): string {
-  if (error instanceof ApiException) {
-    const body: unknown = error.body;
-    if (typeof body === 'string') {
-      try {
-        const parsed: unknown = JSON.parse(body);
-        if (typeof parsed === 'object' && parsed !== null && 'message' in parsed && typeof parsed.message === 'string') return parsed.message;
-      } catch {
-        return body;
-      }
-      return body;
-    }
-    if (typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string') return body.message;
+  if (error instanceof KubeApiError && error.body !== '') {
+    const message = statusBody(error)?.message;
+    return typeof message === 'string' ? message : error.body;
   }
   return error instanceof Error ? error.message : String(error);
 }

@@ -61,7 +61,7 @@ export class InformerSet {
   private readonly informers: ManagedInformer[] = [];
 
   constructor(clients: KubeClients, istioNamespace: string, installerBinding: string, log: Logger, notify: (change: Change) => void) {
-    const { config, lists } = clients;
+    const { watcher, lists } = clients;
     // Noted before anyone is told, so that a pass woken by a change sees the namespace as changed.
     let changed = new Set<string>();
     const onChange = (change: Change): void => {
@@ -76,7 +76,7 @@ export class InformerSet {
       labelSelector?: string,
       fieldSelector?: string,
     ): Informer<T, S> => {
-      const informer = new Informer<T, S>(config, {
+      const informer = new Informer<T, S>(watcher, {
         name,
         path,
         // Plain JSON pages, shaped as the watch delivers them (timestamps as strings): transform reads both alike.

@@ -1,5 +1,6 @@
 // Kubernetes Events on the IstioUpgrade, so `kubectl describe iu` tells the story of an upgrade.
-import type { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import type { CoreApi } from './rest/api-groups.ts';
 import { API_GROUP_VERSION, KIND } from '../api/constants.ts';
 import type { UpgradeEvent } from '../core/actions.ts';
 
@@ -32,9 +33,9 @@ export function eventObject(target: EventTarget, event: UpgradeEvent, now: Date,
 }
 
 export class EventRecorder {
-  private readonly core: CoreV1Api;
+  private readonly core: CoreApi;
   private readonly instance: string;
-  constructor(core: CoreV1Api, instance: string) {
+  constructor(core: CoreApi, instance: string) {
     this.core = core;
     this.instance = instance;
   }

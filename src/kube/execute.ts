@@ -1,7 +1,6 @@
 // Carries out one planner Action against the API server. Every action is idempotent: Jobs have fixed names
 // (AlreadyExists means done), tag objects are server-side applied, restarts are skipped when stamped,
 // evictions of pods already gone are done, labels are merged.
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GRANTED_FOR_ANNOTATION } from '../api/constants.ts';
 import type { Action, ApplyTagWebhook, DeactivateInjector, EvictPod, LabelNamespace, RevokeInstallerAccess, RunInstallerJob, SetTagResourcePolicy } from '../core/actions.ts';
 import { HELM_RESOURCE_POLICY_ANNOTATION } from '../core/helm-release.ts';
@@ -10,12 +9,13 @@ import { NEVER_MATCH, isInjectorEntry } from '../core/injection.ts';
 import type { WorkloadKind } from '../core/observed.ts';
 import { bodyMessage, classifyApiError, isAlreadyExists, isNotFound, statusCodeOf } from './api-errors.ts';
 import type { KubeClients } from './clients.ts';
+import { PATCH_TYPES } from './rest/api-groups.ts';
 import { installerBinding, installerJobSpec, overlayConfigMap, type InstallerSettings, type JobOwner } from './installer/job-spec.ts';
 import { WORKLOADS } from './workloads/index.ts';
 
 export const FIELD_MANAGER = 'istio-upgrade-operator';
 
-const applyOptions = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+const applyOptions = { contentType: PATCH_TYPES.apply };
 
 export interface ExecuteContext {
   readonly clients: KubeClients;
@@ -64,7 +64,7 @@ async function runInstallerJob(ctx: ExecuteContext, action: RunInstallerJob): Pr
   );
 }
 
-const mergeOptions = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const mergeOptions = { contentType: PATCH_TYPES.merge };
 
 /**
  * Labels of istioctl's ownership (operator.istio.io/*, install.operator.istio.io/*) that another field manager
@@ -136,7 +136,7 @@ async function deactivateInjector(ctx: ExecuteContext, action: DeactivateInjecto
     ]),
   ];
   try {
-    await admission.patchMutatingWebhookConfiguration({ name: action.name, body }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    await admission.patchMutatingWebhookConfiguration({ name: action.name, body }, { contentType: PATCH_TYPES.json });
   } catch (error) {
     // A failed `test` (the object changed since it was read) is a conflict, not an invalid request: look again.
     const code = statusCodeOf(error);
@@ -202,7 +202,7 @@ async function setTagResourcePolicy(ctx: ExecuteContext, action: SetTagResourceP
 
 async function labelNamespace(ctx: ExecuteContext, action: LabelNamespace): Promise<ExecutionOutcome> {
   await call(`patch namespaces ${action.name}`, () =>
-    ctx.clients.core.patchNamespace({ name: action.name, body: { metadata: { labels: action.labels } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+    ctx.clients.core.patchNamespace({ name: action.name, body: { metadata: { labels: action.labels } } }, mergeOptions),
   );
   return 'done';
 }

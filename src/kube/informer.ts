@@ -4,8 +4,9 @@
 // atomically and reports only the differences. Objects are reduced by `transform` on insert, so the cache holds
 // what the planner reads, not whole objects (managedFields and all).
 import { isDeepStrictEqual } from 'node:util';
-import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { statusCodeOf } from './api-errors.ts';
+import type { Watcher } from './rest/rest-client.ts';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
 
@@ -14,7 +15,7 @@ export interface ListResult<T> {
   readonly metadata?: ListMeta | undefined;
 }
 
-/** A list's metadata: typed clients name the token `_continue`, raw JSON (custom objects) `continue`. */
+/** A list's metadata: the API server's JSON names the token `continue`; client-node's typed lists (tests) `_continue`. */
 interface ListMeta {
   readonly resourceVersion?: string | undefined;
   readonly _continue?: string | undefined;
@@ -108,7 +109,7 @@ class ResourceExpired extends Error {}
 
 export class Informer<T extends KubernetesObject, S> implements Store<S>, ManagedInformer {
   private readonly options: InformerOptions<T, S>;
-  private readonly watcher: Watch;
+  private readonly watcher: Watcher;
   /** namespace -> name -> entry */
   private byNamespace = new Map<string, Map<string, Entry<S>>>();
   /** The whole list, kept until the next change: the same array pass after pass lets callers reuse what they derived. */
@@ -127,9 +128,9 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
   private startedAtMs: number | undefined;
   private resolveFirst: (() => void) | undefined;
 
-  constructor(config: KubeConfig, options: InformerOptions<T, S>) {
+  constructor(watcher: Watcher, options: InformerOptions<T, S>) {
     this.options = options;
-    this.watcher = new Watch(config);
+    this.watcher = watcher;
   }
 
   get name(): string {

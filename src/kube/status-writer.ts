@@ -2,7 +2,7 @@
 // changed. Only the top-level fields that changed are sent (a wave's namespace list is sent when that wave
 // changes, not on every counter update); a field the planner dropped is removed. When the stored status is not
 // what the patch expects (a field to remove is not there, no status at all yet), the whole status is replaced.
-import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
+import { PATCH_TYPES, type CustomObjectsApi } from './rest/api-groups.ts';
 import { isDeepStrictEqual } from 'node:util';
 import { API_GROUP, API_VERSION, PLURAL } from '../api/constants.ts';
 import type { IstioUpgradeStatus } from '../api/schema.ts';
@@ -44,7 +44,7 @@ export async function writeStatus(
 ): Promise<string | undefined> {
   if (isDeepStrictEqual(previous, next)) return undefined;
   const patch = (body: StatusPatchOperation[]) =>
-    custom.patchClusterCustomObjectStatus({ group: API_GROUP, version: API_VERSION, plural: PLURAL, name, body }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    custom.patchClusterCustomObjectStatus({ group: API_GROUP, version: API_VERSION, plural: PLURAL, name, body }, { contentType: PATCH_TYPES.json });
   const changes = statusPatch(previous, next);
   let written: unknown;
   try {

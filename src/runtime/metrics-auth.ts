@@ -2,7 +2,7 @@
 // token is checked with a TokenReview and the user's right to `get` the non-resource URL /metrics with a
 // SubjectAccessReview. Decisions are cached briefly, so that a scrape every few seconds costs no API calls.
 import { createHash } from 'node:crypto';
-import type { AuthenticationV1Api, AuthorizationV1Api } from '@kubernetes/client-node';
+import type { AuthenticationApi, AuthorizationApi } from '../kube/rest/api-groups.ts';
 
 export type MetricsDecision = { readonly ok: true } | { readonly ok: false; readonly code: 401 | 403 | 500; readonly message: string };
 
@@ -11,8 +11,8 @@ export interface MetricsAuthorizer {
 }
 
 export interface ReviewApis {
-  readonly authentication: Pick<AuthenticationV1Api, 'createTokenReview'>;
-  readonly authorization: Pick<AuthorizationV1Api, 'createSubjectAccessReview'>;
+  readonly authentication: Pick<AuthenticationApi, 'createTokenReview'>;
+  readonly authorization: Pick<AuthorizationApi, 'createSubjectAccessReview'>;
 }
 
 /** How long an answer of the API server is reused; a failed review is never cached. */

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { IstioUpgradeStatus } from '../../src/api/schema.ts';
+import { loadKubeConfig, makeClients } from '../../src/kube/clients.ts';
 import { writeStatus } from '../../src/kube/status-writer.ts';
 import { connect, type Kube } from '../../hack/e2e/kube.ts';
 import { installOperatorManifests } from '../../hack/e2e/operator.ts';
@@ -28,14 +29,15 @@ describe('status write: changed fields only', () => {
   });
 
   it('writes whole, then field by field, and falls back to whole when the stored status differs', async () => {
-    // The real client, with the patches it sends recorded.
+    // The operator's client, with the patches it sends recorded.
     const sent: unknown[] = [];
+    const own = makeClients(loadKubeConfig(kube.info.kubeconfigPath)).custom;
     const custom: Parameters<typeof writeStatus>[0] = {
       patchClusterCustomObjectStatus: (param, options) => {
         sent.push(param.body);
-        return kube.custom.patchClusterCustomObjectStatus(param, options);
+        return own.patchClusterCustomObjectStatus(param, options);
       },
-      getClusterCustomObject: (param, options) => kube.custom.getClusterCustomObject(param, options),
+      getClusterCustomObject: (param) => own.getClusterCustomObject(param),
     };
     const canary = { name: 'canary', state: 'InProgress' as const, namespaces: ['bar'], startedAt: '2026-12-01T00:00:00Z' };
     const waves = [canary];

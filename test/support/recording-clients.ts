@@ -2,7 +2,7 @@
 // recorded as "<api>.<method> <name>" in order, and answered by a per-method handler or a default. For fault
 // injection and for checking which calls one pass makes; behaviour that depends on a real API server is
 // tested on the hermetic cluster.
-import { ApiException, KubeConfig } from '@kubernetes/client-node';
+import { KubeApiError } from '../../src/kube/api-errors.ts';
 import type { KubeClients } from '../../src/kube/clients.ts';
 
 export interface RecordedCall {
@@ -15,8 +15,8 @@ export interface RecordedCall {
 export type Handler = (args: Record<string, unknown>, call: number) => unknown;
 
 /** An API error as the API server answers it: a Status body with the reason (409: AlreadyExists or Conflict). */
-export function apiError(code: number, message = 'injected', reason?: string): ApiException<string> {
-  return new ApiException(code, message, JSON.stringify({ kind: 'Status', message, ...(reason === undefined ? {} : { reason }) }), {});
+export function apiError(code: number, message = 'injected', reason?: string): KubeApiError {
+  return new KubeApiError(code, message, JSON.stringify({ kind: 'Status', message, ...(reason === undefined ? {} : { reason }) }), {});
 }
 
 export class RecordingClients {
@@ -26,16 +26,15 @@ export class RecordingClients {
   readonly clients: KubeClients;
 
   constructor() {
-    const config = new KubeConfig();
     const api = (name: string) =>
       new Proxy({}, {
         get: (_target, method) => {
           if (typeof method !== 'string') return undefined;
-          return (args: Record<string, unknown> = {}, options?: { middleware?: unknown[] }) => {
+          return (args: Record<string, unknown> = {}, options?: { contentType?: string }) => {
             const key = `${name}.${method}`;
             const n = (this.counts.get(key) ?? 0) + 1;
             this.counts.set(key, n);
-            this.calls.push({ api: name, method, args, contentType: contentTypeOf(options) });
+            this.calls.push({ api: name, method, args, contentType: options?.contentType });
             const handler = this.handlers.get(key);
             try {
               return Promise.resolve(handler === undefined ? { metadata: { resourceVersion: '1' } } : handler(args, n));
@@ -47,7 +46,7 @@ export class RecordingClients {
       });
     // The API classes are only ever called through their methods; the proxies stand in for them.
     this.clients = {
-      config,
+      watcher: { watch: () => Promise.reject(new Error('no watches in recorded calls')) },
       core: api('core'),
       apps: api('apps'),
       batch: api('batch'),
@@ -72,18 +71,4 @@ export class RecordingClients {
       return `${c.api}.${c.method} ${namespace}${name}`.trim();
     });
   }
-}
-
-/** The Content-Type a call set through setHeaderOptions, read back from its middleware. */
-function contentTypeOf(options: { middleware?: unknown[] } | undefined): string | undefined {
-  for (const middleware of options?.middleware ?? []) {
-    if (typeof middleware !== 'object' || middleware === null || !('pre' in middleware) || typeof middleware.pre !== 'function') continue;
-    const headers: Record<string, string> = {};
-    const context = { setHeaderParam: (key: string, value: string) => (headers[key] = value) };
-    // The header middleware only sets a header on the request context and hands it back.
-    const pre = middleware.pre as (ctx: unknown) => unknown;
-    pre(context);
-    if (headers['Content-Type'] !== undefined) return headers['Content-Type'];
-  }
-  return undefined;
 }

@@ -1,12 +1,13 @@
 // What the operator needs from one workload kind, defined once per kind (kstatus-style per-kind table): how to
 // list and watch it, read and patch it, and how its status says a rollout is done. The rest of src/kube
 // iterates the table in index.ts; a new kind is one file plus one registry line there.
-import { PatchStrategy, setHeaderOptions, type KubernetesListObject, type KubernetesObject, type V1PodTemplateSpec } from '@kubernetes/client-node';
+import type { KubernetesListObject, KubernetesObject, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { RESTARTED_AT_ANNOTATION, RESTARTED_FOR_ANNOTATION } from '../../api/constants.ts';
 import type { PodState, RolloutState, UpdateMode, WorkloadKind, WorkloadState } from '../../core/observed.ts';
 import { TransientError } from '../../core/errors.ts';
 import { classifyApiError, statusCodeOf } from '../api-errors.ts';
 import type { KubeClients } from '../clients.ts';
+import { PATCH_TYPES, type PatchOptions } from '../rest/api-groups.ts';
 import { Informer, type InformerEvent, type ListPage, type ManagedInformer } from '../informer.ts';
 import { intern, internValues } from '../intern.ts';
 
@@ -24,7 +25,7 @@ export interface WorkloadKindSpec<T extends WorkloadObject> {
   /** One page of the cluster-wide list (all of it when no page is given). */
   list(clients: KubeClients, page?: ListPage): Promise<KubernetesListObject<T>>;
   read(clients: KubeClients, namespace: string, name: string): Promise<T>;
-  patch(clients: KubeClients, namespace: string, name: string, body: object, options: ReturnType<typeof setHeaderOptions>): Promise<T>;
+  patch(clients: KubeClients, namespace: string, name: string, body: object, options: PatchOptions): Promise<T>;
   rollout(object: T): RolloutState;
   updateMode(object: T): UpdateMode;
 }
@@ -94,10 +95,9 @@ export function defineWorkloadKind<T extends WorkloadObject>(spec: WorkloadKindS
     kind: spec.kind,
     resource: spec.resource,
     watch(clients, onEvent, onFailure) {
-      const informer = new Informer<T, WorkloadFacts>(clients.config, {
+      const informer = new Informer<T, WorkloadFacts>(clients.watcher, {
         name: spec.resource,
         path: spec.path,
-        // Plain JSON pages (see RawLists); the typed list is for one-shot commands.
         list: (page) => clients.lists.list(spec.path, page) as Promise<KubernetesListObject<T>>,
         transform: (o) => toWorkloadFacts(spec, o),
         onEvent,
@@ -119,7 +119,7 @@ export function defineWorkloadKind<T extends WorkloadObject>(spec: WorkloadKindS
           namespace,
           name,
           { metadata: { resourceVersion }, spec: { template: { metadata: { annotations: { [RESTARTED_FOR_ANNOTATION]: stamp, [RESTARTED_AT_ANNOTATION]: restartedAt } } } } },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          { contentType: PATCH_TYPES.merge },
         );
       if (cachedResourceVersion !== undefined) {
         try {

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
+import type { V1Lease } from '@kubernetes/client-node';
+import type { LeaseApi } from '../../../src/kube/rest/api-groups.ts';
 import { LeaderElector } from '../../../src/controller/leader-election.ts';
 import { apiError } from '../../support/recording-clients.ts';
 
@@ -38,9 +39,9 @@ class FakeLeases {
     return Promise.resolve(this.store(body));
   };
 
-  api(): CoordinationV1Api {
+  api(): LeaseApi {
     // Only the three methods the elector uses exist on this stand-in.
-    return { readNamespacedLease: this.read, createNamespacedLease: this.create, replaceNamespacedLease: this.replace } as unknown as CoordinationV1Api;
+    return { readNamespacedLease: this.read, createNamespacedLease: this.create, replaceNamespacedLease: this.replace } as unknown as LeaseApi;
   }
 }
 

@@ -1,37 +1,17 @@
 // Every API request has a timeout: a server that accepts and never answers (a black-holed connection) cannot
 // hang a pass, and Lease requests give up sooner than the others.
 import assert from 'node:assert/strict';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { classifyApiError, statusCodeOf } from '../../../src/kube/api-errors.ts';
 import { makeClients } from '../../../src/kube/clients.ts';
-
-/** Starts the server on a loopback port and returns a kubeconfig (plain HTTP, a token) pointing at it. */
-async function listenOnLoopback(server: Server): Promise<KubeConfig> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  return config;
-}
-
-/** Answers with a JSON body. */
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
+import type { KubeConnection } from '../../../src/kube/rest/kube-connection.ts';
+import { json, listenOnLoopback } from '../../support/loopback-api.ts';
 
 describe('API clients: request timeouts', () => {
   let server: Server;
   let seen: string[] = [];
-  let config: KubeConfig;
+  let config: KubeConnection;
 
   before(async () => {
     // Reads the request, never answers.
@@ -75,7 +55,7 @@ describe('API clients: connections are reused', () => {
   let server: Server;
   let connections = 0;
   let requests = 0;
-  let config: KubeConfig;
+  let config: KubeConnection;
 
   before(async () => {
     server = createServer((_req, res) => {
@@ -100,8 +80,7 @@ describe('API clients: connections are reused', () => {
       await clients.apps.listDeploymentForAllNamespaces();
     }
     assert.equal(requests, 10);
-    // client-node alone opens a new connection (a new pool) per request: 10 here. One shared pool may still
-    // spread sequential requests over two connections (undici's Pool picks a client per request).
+    // One kept-alive pool: sequential requests reuse its connection.
     assert.ok(connections <= 2, `${connections} connections for ${requests} requests`);
   });
 });
@@ -110,7 +89,7 @@ describe('API clients: raw lists for the informers', () => {
   let server: Server;
   let urls: string[] = [];
   let connections = 0;
-  let config: KubeConfig;
+  let config: KubeConnection;
 
   before(async () => {
     server = createServer((req, res) => {
@@ -149,7 +128,7 @@ describe('API clients: raw lists for the informers', () => {
     assert.deepEqual(Object.fromEntries(sent.searchParams), { limit: '500', continue: 'abc', labelSelector: 'istio.io/rev' });
   });
 
-  it('fails as the typed clients do: an expired continue token is a 410 the informer relists on', async () => {
+  it('fails as the other calls do: an expired continue token is a 410 the informer relists on', async () => {
     const clients = makeClients(config, { requestMs: 5_000, leaseMs: 5_000 }, 'iuo-test');
     const error = await clients.lists.list('/api/v1/pods', { limit: 500, _continue: 'expired' }).then(
       () => undefined,
@@ -164,7 +143,7 @@ describe('API clients: raw lists for the informers', () => {
     await assert.rejects(clients.lists.list('/api/v1/nodes', {}), /not a list/);
   });
 
-  it('shares the typed clients\' connection pool', async () => {
+  it('shares the API groups\' connection pool', async () => {
     connections = 0;
     const clients = makeClients(config, { requestMs: 5_000, leaseMs: 5_000 }, 'iuo-test');
     for (let i = 0; i < 5; i++) {
