@@ -19,6 +19,7 @@ import { observe, observeInstallerGrant, parseUpgrade, parseWithoutSpec, type Ob
 import { writeStatus } from '../kube/status-writer.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
 import { RESTART_CONCURRENCY, inOrderBatches } from './action-batches.ts';
+import { ProgressWriteGate } from './progress-write-gate.ts';
 import { runBounded } from './run-bounded.ts';
 
 export interface ReconcilerDeps {
@@ -59,6 +60,7 @@ export class Reconciler {
    * own (else the same transition is planned twice: duplicate Events, clocks moved).
    */
   private readonly lastWritten = new Map<string, { basedOn: string; status: IstioUpgradeStatus }>();
+  private readonly progressWrites = new ProgressWriteGate();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
@@ -91,6 +93,7 @@ export class Reconciler {
       metrics.forget(name);
       this.phaseSince.delete(name);
       this.lastWritten.delete(name);
+      this.progressWrites.forget(name);
       return { requeueAfterMs: undefined };
     }
     const cachedVersion = raw.metadata?.resourceVersion ?? '';
@@ -148,6 +151,12 @@ export class Reconciler {
     const eventErrors = await this.deps.events.record(upgrade.metadata, events, now);
     for (const err of eventErrors) log.warn({ err }, 'could not record an event');
     for (const event of events) log.info({ event: event.reason, type: event.type }, event.message);
+    const progressWait = failure === undefined && events.length === 0 ? this.progressWrites.wait(name, upgrade.status, status, now.getTime()) : undefined;
+    if (progressWait !== undefined) {
+      // Written by the pass the requeue brings (or an earlier one), with the progress of that moment.
+      metrics.recordStatus(name, status);
+      return { requeueAfterMs: Math.min(requeueAfterMs ?? progressWait, progressWait) };
+    }
     await this.writeAndRecord(upgrade, status, log, now, cachedVersion);
     if (failure !== undefined) throw failure;
     return { requeueAfterMs };
@@ -203,7 +212,10 @@ export class Reconciler {
     const name = upgrade.metadata.name;
     this.ensureLeading();
     const written = await writeStatus(this.deps.clients.custom, name, upgrade.status, status);
-    if (written !== undefined) this.lastWritten.set(name, { basedOn, status });
+    if (written !== undefined) {
+      this.lastWritten.set(name, { basedOn, status });
+      this.progressWrites.wrote(name, now.getTime());
+    }
     this.deps.metrics.recordStatus(name, status);
     const phase = status.phase ?? 'Pending';
     const since = this.phaseSince.get(name);
