@@ -89,6 +89,32 @@ async function apiserverRequests(kube: Kube): Promise<Map<string, number>> {
   return out;
 }
 
+/** kube-apiserver's own latency of Deployment PATCHes (cumulative histogram: bucket upper bound in s -> count). */
+async function apiserverPatchLatency(kube: Kube): Promise<Map<number, number>> {
+  const text = await kubectl(kube, ['get', '--raw', '/metrics']);
+  const out = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_duration_seconds_bucket{')) continue;
+    const labels = new Map([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+    if (labels.get('verb') !== 'PATCH' || labels.get('resource') !== 'deployments' || (labels.get('subresource') ?? '') !== '') continue;
+    const le = labels.get('le') === '+Inf' ? Infinity : Number(labels.get('le'));
+    out.set(le, (out.get(le) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+/**
+ * Between two scrapes: how many Deployment PATCHes the API server took more than 100 and 200 ms to answer, and
+ * the bucket its p99 falls in. A slot refill includes one such PATCH, so these bound what any client can reach.
+ */
+function patchLatencyBetween(before: Map<number, number>, after: Map<number, number>): { n: number; over100Ms: number; over200Ms: number; p99AtMostMs: number | undefined } {
+  const delta = [...after].map(([le, count]) => [le, count - (before.get(le) ?? 0)] as const).sort((a, b) => a[0] - b[0]);
+  const n = delta.at(-1)?.[1] ?? 0;
+  const within = (seconds: number): number => delta.find(([le]) => le === seconds)?.[1] ?? 0;
+  const p99 = delta.find(([, count]) => count >= 0.99 * n)?.[0];
+  return { n, over100Ms: n - within(0.1), over200Ms: n - within(0.2), p99AtMostMs: p99 === undefined || !Number.isFinite(p99) ? undefined : p99 * 1000 };
+}
+
 /** Samples the operator's RSS and CPU from /proc every 250 ms. */
 class ProcessSampler {
   peakRssKb = 0;
@@ -444,6 +470,7 @@ async function bench(): Promise<number> {
   const watch = new RolloutWatch((d) => d.spec?.template.metadata?.annotations?.[RESTARTED_FOR_ANNOTATION]);
   await watch.start(kube);
   const before = await apiserverRequests(kube);
+  const patchLatencyBefore = await apiserverPatchLatency(kube);
   const nodeArgs = values['node-args'] === '' ? [] : values['node-args'].split(' ');
   const operatorEnv = Object.fromEntries(values['operator-env'].split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   const operator = new OperatorProcess(kube, { kubeconfig: kube.info.kubeconfigPath, identity: 'bench', ...(values.entry === undefined ? {} : { entry: values.entry }), nodeArgs, env: operatorEnv, extraArgs: [`--log-level=${values['log-level']}`] });
@@ -496,6 +523,7 @@ async function bench(): Promise<number> {
   await waitFor('every bench rollout seen complete', () => Promise.resolve(watch.done(total) ? true : undefined), 120_000, 500);
   watch.stop();
   const after = await apiserverRequests(kube);
+  const patchLatencyAfter = await apiserverPatchLatency(kube);
   const reconciles = await operatorMetric(operator, 'istio_upgrade_reconcile_total');
   const actions = await operatorMetric(operator, 'istio_upgrade_actions_total');
   const passDurationMs = passQuantiles(await operatorMetric(operator, 'istio_upgrade_reconcile_duration_seconds_bucket'));
@@ -515,6 +543,7 @@ async function bench(): Promise<number> {
   log(`floor: the same ${restNamespaces.length} namespaces restarted directly, ${CONCURRENCY} at a time...`);
   const floor = values['skip-floor'] ? new Map<string, { start: number; end: number }>() : await floorRun(kube, restNamespaces);
   machine.stop();
+  const patchLatencyAfterFloor = await apiserverPatchLatency(kube);
 
   const deltas = new Map([...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)]).filter(([, v]) => (v as number) > 0) as [string, number][]);
   const passes = [...reconciles.values()].reduce((a, b) => a + b, 0);
@@ -550,6 +579,8 @@ async function bench(): Promise<number> {
     // The machine during each run's rest wave: busy cores (of cpus().length) and CPU seconds per process group.
     cpuDuring: { restWave: windowOf(machine, rest), floor: windowOf(machine, floor) },
     refillMs: { operator: summary(refillLatencies(rest, CONCURRENCY)), floor: summary(refillLatencies(floor, CONCURRENCY)), operatorSamples: refillLatencies(rest, CONCURRENCY) },
+    // The API server's own answer time for Deployment PATCHes, in the operator's run and in the floor's.
+    apiserverDeploymentPatchMs: { operator: patchLatencyBetween(patchLatencyBefore, patchLatencyAfter), floor: patchLatencyBetween(patchLatencyAfter, patchLatencyAfterFloor) },
     waveEndToSoakMs: waveEnd === undefined ? undefined : waveEnd.at - restEnd,
     phases: statusSeen.map((s) => ({ phase: s.phase, atSeconds: (s.at - started) / 1000 })),
   };
