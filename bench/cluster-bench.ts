@@ -73,32 +73,35 @@ async function addNodes(kube: Kube, pods: number): Promise<void> {
   await kubectl(kube, ['wait', '--for=condition=Ready', 'node', '--all', '--timeout=120s']);
 }
 
-/** kube-apiserver request counters by verb/resource/subresource (its /metrics). */
-async function apiserverRequests(kube: Kube): Promise<Map<string, number>> {
+/** The samples of one kube-apiserver metric (its /metrics): their labels and values. */
+async function apiserverSamples(kube: Kube, metric: string): Promise<{ labels: Map<string, string>; value: number }[]> {
   const text = await kubectl(kube, ['get', '--raw', '/metrics']);
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${metric}{`))
+    .map((line) => ({ labels: new Map([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? ''])), value: Number(line.slice(line.lastIndexOf(' ') + 1)) }));
+}
+
+/** kube-apiserver request counters by verb/resource/subresource. */
+async function apiserverRequests(kube: Kube): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('apiserver_request_total{')) continue;
-    const labels = new Map([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+  for (const { labels, value } of await apiserverSamples(kube, 'apiserver_request_total')) {
     const verb = labels.get('verb') ?? '';
     if (['GET', 'LIST', 'WATCH'].includes(verb)) continue;
     const subresource = labels.get('subresource') ?? '';
     const key = `${verb} ${labels.get('resource') ?? ''}${subresource === '' ? '' : `/${subresource}`}`;
-    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+    out.set(key, (out.get(key) ?? 0) + value);
   }
   return out;
 }
 
 /** kube-apiserver's own latency of Deployment PATCHes (cumulative histogram: bucket upper bound in s -> count). */
 async function apiserverPatchLatency(kube: Kube): Promise<Map<number, number>> {
-  const text = await kubectl(kube, ['get', '--raw', '/metrics']);
   const out = new Map<number, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('apiserver_request_duration_seconds_bucket{')) continue;
-    const labels = new Map([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+  for (const { labels, value } of await apiserverSamples(kube, 'apiserver_request_duration_seconds_bucket')) {
     if (labels.get('verb') !== 'PATCH' || labels.get('resource') !== 'deployments' || (labels.get('subresource') ?? '') !== '') continue;
     const le = labels.get('le') === '+Inf' ? Infinity : Number(labels.get('le'));
-    out.set(le, (out.get(le) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+    out.set(le, (out.get(le) ?? 0) + value);
   }
   return out;
 }
