@@ -11,6 +11,7 @@ import { Reconciler } from './controller/reconciler.ts';
 import { WorkQueue } from './controller/work-queue.ts';
 import { InformerSet } from './kube/caches.ts';
 import { loadKubeConfig, makeClients, makeReviewClients } from './kube/clients.ts';
+import { KubeConfigError } from './kube/rest/kube-connection.ts';
 import { EventRecorder } from './kube/events.ts';
 import { createLogger } from './runtime/logger.ts';
 import { liveness } from './runtime/liveness.ts';
@@ -132,7 +133,9 @@ switch (result.kind) {
     break;
   case 'run':
     run(result.config).catch((error: unknown) => {
-      process.stderr.write(`istio-upgrade-operator: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      // A kubeconfig the operator cannot use is the user's to fix: the message says how; a stack would bury it.
+      const text = error instanceof KubeConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+      process.stderr.write(`istio-upgrade-operator: ${text}\n`);
       process.exit(1);
     });
     break;
