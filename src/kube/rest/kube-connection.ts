@@ -8,7 +8,7 @@
 import { execFile, type ExecFileException } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { load } from 'js-yaml';
 
 export interface TlsMaterial {
@@ -62,6 +62,10 @@ export function loadConnection(kubeconfigPath: string | undefined, env: NodeJS.P
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    // kubectl merges a KUBECONFIG list of files; the operator reads one.
+    if (kubeconfigPath.includes(delimiter)) {
+      throw new KubeConfigError(`the kubeconfig "${kubeconfigPath}" is a list of files, which the operator does not merge; pass one file (e.g. \`kubectl config view --flatten --minify > one.yaml\`)`, { cause: error });
+    }
     throw new KubeConfigError(`cannot read the kubeconfig ${path}: ${messageOf(error)}; pass --kubeconfig (or KUBECONFIG) a readable file, or neither in a pod to use its ServiceAccount`, { cause: error });
   }
   let document: unknown;

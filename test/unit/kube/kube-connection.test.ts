@@ -331,6 +331,11 @@ describe('loadConnection', () => {
     assert.throws(() => loadConnection(join(dir, 'nocontext'), {}), (e) => assertConfigError(e, /kubeconfig .*nocontext: the kubeconfig has no current-context/));
   });
 
+  it('refuses a KUBECONFIG list of files (kubectl merges them; the operator reads one)', () => {
+    const dir = freshDir();
+    assert.throws(() => loadConnection(`${join(dir, 'a')}:${join(dir, 'b')}`, {}), (e) => assertConfigError(e, /is a list of files, which the operator does not merge; pass one file/));
+  });
+
   it('without a path, the in-cluster ServiceAccount', () => {
     assert.throws(() => loadConnection(undefined, {}), (e) => assertConfigError(e, /KUBERNETES_SERVICE_HOST/));
   });
