@@ -48,24 +48,38 @@ export class RestClient implements Watcher {
   private readonly connection: KubeConnection;
   private readonly options: RestClientOptions;
   private readonly agent: http.Agent;
+  /** Watches hold their connection for minutes and never reuse one: no pooled connection can be stale under them. */
+  private readonly watchAgent: http.Agent;
   private readonly transport: typeof http | typeof https;
 
-  constructor(connection: KubeConnection, options: RestClientOptions, agent?: http.Agent) {
+  constructor(connection: KubeConnection, options: RestClientOptions, agents?: { pooled: http.Agent; watches: http.Agent }) {
     this.connection = connection;
     this.options = options;
     const secure = connection.server.startsWith('https:');
     this.transport = secure ? https : http;
     // One pool per connection, shared by every client built on it: no TLS handshake per request.
-    this.agent = agent ?? (secure ? new https.Agent({ keepAlive: true, ...tlsOptions(connection) }) : new http.Agent({ keepAlive: true }));
+    this.agent = agents?.pooled ?? (secure ? new https.Agent({ keepAlive: true, ...tlsOptions(connection) }) : new http.Agent({ keepAlive: true }));
+    this.watchAgent = agents?.watches ?? (secure ? new https.Agent({ keepAlive: false, ...tlsOptions(connection) }) : new http.Agent({ keepAlive: false }));
   }
 
   /** The same pool and credentials, another timeout (Lease requests). */
   withTimeout(timeoutMs: number): RestClient {
-    return new RestClient(this.connection, { ...this.options, timeoutMs }, this.agent);
+    return new RestClient(this.connection, { ...this.options, timeoutMs }, { pooled: this.agent, watches: this.watchAgent });
   }
 
   /** One request; the parsed JSON answer, or a KubeApiError for a non-2xx status. */
   async request<T = unknown>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
+    try {
+      return await this.requestOnce<T>(method, path, options);
+    } catch (error) {
+      // A kept-alive connection the server (or a proxy) closed while it sat in the pool fails before any answer:
+      // nothing reached the server, so the request is sent again once on a new connection (Node's advice).
+      if (!(error instanceof StaleSocketError)) throw error;
+      return this.requestOnce<T>(method, path, options);
+    }
+  }
+
+  private async requestOnce<T>(method: HttpMethod, path: string, options: RequestOptions): Promise<T> {
     const url = this.url(path, options.query);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const headers = await this.headers(body === undefined ? undefined : (options.contentType ?? 'application/json'));
@@ -80,7 +94,7 @@ export class RestClient implements Watcher {
       });
       const timer = setTimeout(() => request.destroy(new RequestTimeoutError(`${method} ${path}: no answer within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
       request.on('close', () => { clearTimeout(timer); });
-      request.on('error', reject);
+      request.on('error', (error) => { reject(staleOrSelf(request, error)); });
       request.end(body);
     });
     if (answer.status < 200 || answer.status >= 300) throw new KubeApiError(answer.status, `${method} ${path}: HTTP ${answer.status}`, answer.text, flatHeaders(answer.headers));
@@ -102,7 +116,7 @@ export class RestClient implements Watcher {
             if (established) done(error);
             else reject(error instanceof Error ? error : new Error(String(error)));
           };
-          const request = this.transport.request(this.url(path, { ...query, watch: true }), { method: 'GET', headers, agent: this.agent, signal: controller.signal }, (response) => {
+          const request = this.transport.request(this.url(path, { ...query, watch: true }), { method: 'GET', headers, agent: this.watchAgent, signal: controller.signal }, (response) => {
             const status = response.statusCode ?? 0;
             if (status !== 200) {
               const chunks: Buffer[] = [];
@@ -156,6 +170,16 @@ export class RestClient implements Watcher {
       ...(contentType === undefined ? {} : { 'Content-Type': contentType }),
     };
   }
+}
+
+/** A request on a reused pooled connection that the peer had already closed: safe to send again. */
+class StaleSocketError extends Error {
+  override readonly name = 'StaleSocketError';
+}
+
+function staleOrSelf(request: http.ClientRequest, error: Error): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  return request.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE') ? new StaleSocketError(error.message, { cause: error }) : error;
 }
 
 function deliver(line: string, callback: WatchCallback): void {
