@@ -191,6 +191,10 @@ export class FaultProxy {
           return;
         }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        // The API server flushes a watch's headers at once (k8s.io/apiserver endpoints/handlers/watch.go:
+        // WriteHeader(200), then Flush()); Node holds them until the first body byte, so a quiet watch cut
+        // before its first event would look to the client like a request never answered.
+        if (watch) res.flushHeaders();
         answer.pipe(res);
         if (watch && this.rates.watchCutMs !== undefined) {
           const [min, max] = this.rates.watchCutMs;
