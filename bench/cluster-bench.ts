@@ -30,7 +30,8 @@ const { values } = parseArgs({
     /** e.g. "MALLOC_ARENA_MAX=1 MALLOC_TRIM_THRESHOLD_=65536" (what the image sets). */
     'operator-env': { type: 'string', default: '' },
     label: { type: 'string', default: '' },
-    'log-level': { type: 'string', default: 'warn' },
+    /** info: the operator's action lines (with the API's answer time) break each slot refill down. */
+    'log-level': { type: 'string', default: 'info' },
     /** Skip the floor (a long run whose ratio is already known from smaller ones); ratio and floor refill are then absent. */
     'skip-floor': { type: 'boolean', default: false },
   },
@@ -359,6 +360,47 @@ function refillLatencies(namespaces: Map<string, { start: number; end: number }>
   return out;
 }
 
+/** The operator's first Deployment restart in a namespace: when it sent the PATCH and when the answer came. */
+interface FirstRestart {
+  readonly sentAt: number;
+  readonly answeredAt: number;
+}
+
+/** From the operator's log: per namespace, its first restartWorkload action (log time = answer, minus durationMs = sent). */
+function firstRestarts(operatorLog: string): Map<string, FirstRestart> {
+  const out = new Map<string, FirstRestart>();
+  for (const line of operatorLog.split('\n')) {
+    if (!line.includes('"action":"restartWorkload"')) continue;
+    const entry = JSON.parse(line) as { time: string; target?: string; durationMs?: number; outcome?: string };
+    const namespace = /^Deployment\/([^/]+)\//.exec(entry.target ?? '')?.[1];
+    if (namespace === undefined || entry.durationMs === undefined || entry.outcome !== 'done') continue;
+    const answeredAt = Date.parse(entry.time);
+    const sentAt = answeredAt - entry.durationMs;
+    const known = out.get(namespace);
+    if (known === undefined || sentAt < known.sentAt) out.set(namespace, { sentAt, answeredAt });
+  }
+  return out;
+}
+
+/**
+ * Each slot refill cut in three, paired sample by sample: the operator's reaction (the freed slot seen through
+ * the watch, a pass planned, until the next namespace's first PATCH left), the API server's answer to that PATCH,
+ * and the time until the benchmark's watch saw the restart (negative: seen before the answer arrived).
+ */
+function refillBreakdown(namespaces: Map<string, { start: number; end: number }>, slots: number, restarts: Map<string, FirstRestart>): { totalMs: number; reactionMs: number; apiMs: number; seenMs: number }[] {
+  const byStart = [...namespaces].sort((a, b) => a[1].start - b[1].start);
+  const ends = [...namespaces.values()].map((n) => n.end).sort((a, b) => a - b);
+  const out: { totalMs: number; reactionMs: number; apiMs: number; seenMs: number }[] = [];
+  for (let j = 0; slots + j < byStart.length; j++) {
+    const started = byStart[slots + j];
+    const freed = ends[j];
+    const first = started === undefined ? undefined : restarts.get(started[0]);
+    if (started === undefined || freed === undefined || first === undefined) continue;
+    out.push({ totalMs: Math.max(0, started[1].start - freed), reactionMs: first.sentAt - freed, apiMs: first.answeredAt - first.sentAt, seenMs: started[1].start - first.answeredAt });
+  }
+  return out.sort((a, b) => b.totalMs - a.totalMs);
+}
+
 function durations(namespaces: Map<string, { start: number; end: number }>): number[] {
   return [...namespaces.values()].map((n) => n.end - n.start);
 }
@@ -582,6 +624,11 @@ async function bench(): Promise<number> {
     // The machine during each run's rest wave: busy cores (of cpus().length) and CPU seconds per process group.
     cpuDuring: { restWave: windowOf(machine, rest), floor: windowOf(machine, floor) },
     refillMs: { operator: summary(refillLatencies(rest, CONCURRENCY)), floor: summary(refillLatencies(floor, CONCURRENCY)), operatorSamples: refillLatencies(rest, CONCURRENCY) },
+    // Slowest first; empty when the operator ran below --log-level=info.
+    refillBreakdown: (() => {
+      const samples = refillBreakdown(rest, CONCURRENCY, firstRestarts(operator.log()));
+      return { reactionMs: summary(samples.map((b) => b.reactionMs)), apiMs: summary(samples.map((b) => b.apiMs)), slowest: samples.slice(0, 10) };
+    })(),
     // The API server's own answer time for Deployment PATCHes, in the operator's run and in the floor's.
     apiserverDeploymentPatchMs: { operator: patchLatencyBetween(patchLatencyBefore, patchLatencyAfter), floor: patchLatencyBetween(patchLatencyAfter, patchLatencyAfterFloor) },
     waveEndToSoakMs: waveEnd === undefined ? undefined : waveEnd.at - restEnd,
@@ -591,7 +638,7 @@ async function bench(): Promise<number> {
   mkdirSync(dir, { recursive: true });
   const file = new URL(`cluster-${NAMESPACES}x${PER_NS}-c${CONCURRENCY}${values.label === '' ? '' : `-${values.label}`}.json`, dir);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  log(`rest wave ${result.restWave.operatorSeconds.toFixed(1)} s vs floor ${result.restWave.floorSeconds.toFixed(1)} s (x${result.restWave.ratio.toFixed(3)}); RSS idle ${result.rss.idleMb.toFixed(0)} MB peak ${result.rss.peakMb.toFixed(0)} MB; CPU ${cpuSeconds.toFixed(1)} s, ${passes} passes, ${(result.cpu.msPerPass ?? 0).toFixed(1)} ms/pass (wall p50/p99 <= ${passDurationMs.p50 ?? '-'}/${passDurationMs.p99 ?? '-'} ms); writes/workload ${result.writes.operatorPerWorkload.toFixed(2)}; refill p50/p99 ${result.refillMs.operator.median ?? '-'}/${result.refillMs.operator.p99 ?? '-'} ms`);
+  log(`rest wave ${result.restWave.operatorSeconds.toFixed(1)} s vs floor ${result.restWave.floorSeconds.toFixed(1)} s (x${result.restWave.ratio.toFixed(3)}); RSS idle ${result.rss.idleMb.toFixed(0)} MB peak ${result.rss.peakMb.toFixed(0)} MB; CPU ${cpuSeconds.toFixed(1)} s, ${passes} passes, ${(result.cpu.msPerPass ?? 0).toFixed(1)} ms/pass (wall p50/p99 <= ${passDurationMs.p50 ?? '-'}/${passDurationMs.p99 ?? '-'} ms); writes/workload ${result.writes.operatorPerWorkload.toFixed(2)}; refill p50/p99 ${result.refillMs.operator.median ?? '-'}/${result.refillMs.operator.p99 ?? '-'} ms (operator reaction p50/p99 ${result.refillBreakdown.reactionMs.median ?? '-'}/${result.refillBreakdown.reactionMs.p99 ?? '-'} ms, PATCH answer ${result.refillBreakdown.apiMs.median ?? '-'}/${result.refillBreakdown.apiMs.p99 ?? '-'} ms)`);
   for (const [name, w] of Object.entries(result.cpuDuring)) {
     if (w !== undefined) log(`${name}: ${w.seconds.toFixed(1)} s, ${w.busyCores.toFixed(2)} of ${cpus().length} cores busy; CPU s ${Object.entries(w.cpuSeconds).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
   }

@@ -176,10 +176,13 @@ export class Reconciler {
   /** One action, as the leader, counted and logged. */
   private async executeAction(upgrade: IstioUpgrade, log: Logger, action: Action): Promise<void> {
     this.ensureLeading();
+    const startedMs = performance.now();
     const outcome = await execute({ clients: this.deps.clients, installer: this.deps.installer, owner: upgrade.metadata, cachedResourceVersion: this.cachedResourceVersion }, action);
+    // How long the API server took over it: a slow rollout step shows whether the operator or the server waited.
+    const durationMs = Math.round(performance.now() - startedMs);
     this.deps.metrics.actions.inc({ type: action.type, outcome });
     if (action.type === 'restartWorkload' && outcome === 'done') this.deps.metrics.workloadsRestarted.inc({ upgrade: upgrade.metadata.name, kind: action.kind });
-    log.info({ action: action.type, outcome, target: describeAction(action) }, 'action');
+    log.info({ action: action.type, outcome, target: describeAction(action), durationMs }, 'action');
   }
 
   /**
