@@ -30,6 +30,12 @@ export interface KubeConnection {
   readonly tls: TlsMaterial;
   /** The Authorization header for the next request, or undefined. Cheap when cached; re-reads token files, refreshes exec credentials. */
   authorization(): Promise<string | undefined>;
+  /**
+   * The API server answered 401 to this header. A credential that can be renewed (an exec plugin's, revoked or
+   * rotated before its expiry) is dropped, so the next authorization() runs the plugin again, as client-go's exec
+   * authenticator does; true when that will happen, false when a new attempt would send the same.
+   */
+  unauthorized?(rejected: string | undefined): boolean;
 }
 
 /** The kubeconfig or the ServiceAccount cannot be used; the message says what is wrong and what to do. */
@@ -53,6 +59,15 @@ const EXEC_CLUSTER_EXTENSION = 'client.authentication.k8s.io/exec';
 
 type Fields = Readonly<Record<string, unknown>>;
 type Authorize = () => Promise<string | undefined>;
+
+/** How a user authenticates: the header for the next request, and what a 401 to a header does (see KubeConnection). */
+interface UserCredential {
+  readonly authorization: Authorize;
+  readonly unauthorized: (rejected: string | undefined) => boolean;
+}
+
+/** Credentials that a new attempt cannot change (a fixed token, basic auth, none, a token file re-read on its own clock). */
+const fixed = (authorization: Authorize): UserCredential => ({ authorization, unauthorized: () => false });
 
 /** From a kubeconfig file when a path is given (its current-context), otherwise the in-cluster ServiceAccount. */
 export function loadConnection(kubeconfigPath: string | undefined, env: NodeJS.ProcessEnv = process.env): KubeConnection {
@@ -106,11 +121,12 @@ export function connectionFromKubeconfig(document: unknown, baseDir: string, env
   const cert = material(user, 'client-certificate', userWhere, baseDir);
   const key = material(user, 'client-key', userWhere, baseDir);
   if ((cert === undefined) !== (key === undefined)) throw new KubeConfigError(`${userWhere} has a client ${cert === undefined ? 'key' : 'certificate'} without its ${cert === undefined ? 'certificate' : 'key'}; set both client-certificate(-data) and client-key(-data), or neither`);
-  const authorization = userAuthorization(user, userWhere, baseDir, env, now, target);
+  const { authorization, unauthorized } = userAuthorization(user, userWhere, baseDir, env, now, target);
   return {
     server: target.server,
     tls: { ...target.tls, ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) },
     authorization,
+    unauthorized,
   };
 }
 
@@ -178,7 +194,7 @@ function serverUrl(raw: string | undefined, where: string): string {
   return url.origin + url.pathname.replace(/\/+$/, '');
 }
 
-function userAuthorization(user: Fields, where: string, baseDir: string, env: NodeJS.ProcessEnv, now: Clock, target: ClusterTarget): Authorize {
+function userAuthorization(user: Fields, where: string, baseDir: string, env: NodeJS.ProcessEnv, now: Clock, target: ClusterTarget): UserCredential {
   if (user['auth-provider'] !== undefined && user['auth-provider'] !== null) {
     throw new KubeConfigError(`${where} uses an auth-provider; the legacy auth providers (gcp, azure, oidc) were removed from kubectl in 1.26 and are not supported: use an exec credential plugin instead (e.g. gke-gcloud-auth-plugin, kubelogin)`);
   }
@@ -201,17 +217,17 @@ function userAuthorization(user: Fields, where: string, baseDir: string, env: No
   if (methods.length > 1) throw new KubeConfigError(`${where} has more than one way to authenticate (${methods.join(', ')}); keep one, as kubectl requires`);
 
   // client-go: the file wins over an inline token, as it is the one that is kept current.
-  if (tokenFile !== undefined) return fileBearer(resolve(baseDir, tokenFile), `the tokenFile of ${where}`, now, 'fix the path or the file');
+  if (tokenFile !== undefined) return fixed(fileBearer(resolve(baseDir, tokenFile), `the tokenFile of ${where}`, now, 'fix the path or the file'));
   if (token !== undefined) {
     const header = `Bearer ${token}`;
-    return () => Promise.resolve(header);
+    return fixed(() => Promise.resolve(header));
   }
   if (username !== undefined || password !== undefined) {
     const header = `Basic ${Buffer.from(`${username ?? ''}:${password ?? ''}`).toString('base64')}`;
-    return () => Promise.resolve(header);
+    return fixed(() => Promise.resolve(header));
   }
   if (exec !== undefined) return execBearer(execConfig(exec, where, baseDir, target), env, now);
-  return () => Promise.resolve(undefined);
+  return fixed(() => Promise.resolve(undefined));
 }
 
 /** A bearer token read from a file now, and again at most once a minute on use. */
@@ -297,10 +313,16 @@ function execConfig(exec: unknown, userWhere: string, baseDir: string, target: C
  * Runs the plugin when there is no credential or it expires within EXEC_REFRESH_BEFORE_EXPIRY_MS; one run at a
  * time, shared by concurrent requests. A failed run is not cached: the next request tries again.
  */
-function execBearer(exec: ExecConfig, baseEnv: NodeJS.ProcessEnv, now: Clock): () => Promise<string> {
+function execBearer(exec: ExecConfig, baseEnv: NodeJS.ProcessEnv, now: Clock): UserCredential {
   let cached: { readonly header: string; readonly refreshAt: number } | undefined;
   let running: Promise<string> | undefined;
-  return () => {
+  const unauthorized = (rejected: string | undefined): boolean => {
+    // Only the credential that was rejected: a request sent before a refresh must not drop the fresh one. Either
+    // way a new attempt carries another credential.
+    if (cached?.header === rejected) cached = undefined;
+    return true;
+  };
+  const authorization = (): Promise<string> => {
     if (cached !== undefined && now() < cached.refreshAt) return Promise.resolve(cached.header);
     running ??= runPlugin(exec, baseEnv)
       .then((credential) => {
@@ -313,6 +335,7 @@ function execBearer(exec: ExecConfig, baseEnv: NodeJS.ProcessEnv, now: Clock): (
       });
     return running;
   };
+  return { authorization, unauthorized };
 }
 
 interface ExecResult {

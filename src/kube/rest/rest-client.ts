@@ -70,16 +70,17 @@ export class RestClient implements Watcher {
   /** One request; the parsed JSON answer, or a KubeApiError for a non-2xx status. */
   async request<T = unknown>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
     try {
-      return await this.requestOnce<T>(method, path, options);
+      return await this.requestOnce<T>(method, path, options, true);
     } catch (error) {
       // A kept-alive connection the server (or a proxy) closed while it sat in the pool fails before any answer:
-      // nothing reached the server, so the request is sent again once on a new connection (Node's advice).
-      if (!(error instanceof StaleSocketError)) throw error;
-      return this.requestOnce<T>(method, path, options);
+      // nothing reached the server, so the request is sent again once on a new connection (Node's advice). A 401
+      // to a credential that was renewed since (an exec plugin's) was not acted on either: sent again once.
+      if (!(error instanceof StaleSocketError) && !(error instanceof RenewedCredentialError)) throw error;
+      return this.requestOnce<T>(method, path, options, false);
     }
   }
 
-  private async requestOnce<T>(method: HttpMethod, path: string, options: RequestOptions): Promise<T> {
+  private async requestOnce<T>(method: HttpMethod, path: string, options: RequestOptions, firstAttempt: boolean): Promise<T> {
     const url = this.url(path, options.query);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const headers = await this.headers(body === undefined ? undefined : (options.contentType ?? 'application/json'));
@@ -97,6 +98,7 @@ export class RestClient implements Watcher {
       request.on('error', (error) => { reject(staleOrSelf(request, error)); });
       request.end(body);
     });
+    if (answer.status === 401 && this.connection.unauthorized?.(headers.Authorization) === true && firstAttempt) throw new RenewedCredentialError(`${method} ${path}: HTTP 401`);
     if (answer.status < 200 || answer.status >= 300) throw new KubeApiError(answer.status, `${method} ${path}: HTTP ${answer.status}`, answer.text, flatHeaders(answer.headers));
     return (answer.text === '' ? {} : JSON.parse(answer.text)) as T;
   }
@@ -119,6 +121,8 @@ export class RestClient implements Watcher {
           const request = this.transport.request(this.url(path, { ...query, watch: true }), { method: 'GET', headers, agent: this.watchAgent, signal: controller.signal }, (response) => {
             const status = response.statusCode ?? 0;
             if (status !== 200) {
+              // The informer retries the watch; with a renewed credential when this one was rejected.
+              if (status === 401) this.connection.unauthorized?.(headers.Authorization);
               const chunks: Buffer[] = [];
               response.on('data', (chunk: Buffer) => chunks.push(chunk));
               response.on('end', () => { finish(new KubeApiError(status, `watch ${path}: HTTP ${status}`, Buffer.concat(chunks).toString('utf8'), flatHeaders(response.headers))); });
@@ -170,6 +174,11 @@ export class RestClient implements Watcher {
       ...(contentType === undefined ? {} : { 'Content-Type': contentType }),
     };
   }
+}
+
+/** A 401 to a credential that has been dropped since: the request is sent again with the renewed one. */
+class RenewedCredentialError extends Error {
+  override readonly name = 'RenewedCredentialError';
 }
 
 /** A request on a reused pooled connection that the peer had already closed: safe to send again. */

@@ -225,6 +225,24 @@ printf '{"kind":"ExecCredential","apiVersion":"%s","status":{"token":"tok-%s-%s"
     assert.equal(runs(dir), 1);
   });
 
+  it('a 401 to its token runs the plugin again before expiry; a 401 to an older token keeps the current one', async () => {
+    const dir = pluginDir();
+    const connection = connectionFromKubeconfig(kubeconfig({}, execUser('client.authentication.k8s.io/v1', undefined)), dir, { PATH: process.env.PATH }, manualClock().now);
+    assert.equal(await connection.authorization(), 'Bearer tok-1-arg1');
+    assert.equal(connection.unauthorized?.('Bearer tok-1-arg1'), true, 'a new attempt carries a new credential');
+    assert.equal(await connection.authorization(), 'Bearer tok-2-arg1', 'revoked before its expiry: renewed');
+    assert.equal(runs(dir), 2);
+    assert.equal(connection.unauthorized?.('Bearer tok-1-arg1'), true);
+    assert.equal(await connection.authorization(), 'Bearer tok-2-arg1', 'a late 401 to the old token does not drop the new one');
+    assert.equal(runs(dir), 2);
+  });
+
+  it('a 401 to a fixed token changes nothing: a new attempt would send the same', async () => {
+    const connection = connectionFromKubeconfig(kubeconfig({}, { token: 'abc' }), '/');
+    assert.equal(connection.unauthorized?.('Bearer abc'), false);
+    assert.equal(await connection.authorization(), 'Bearer abc');
+  });
+
   it('provideClusterInfo passes the cluster in KUBERNETES_EXEC_INFO', async () => {
     const dir = pluginDir();
     const cluster = {

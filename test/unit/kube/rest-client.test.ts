@@ -112,6 +112,34 @@ describe('REST client: requests', () => {
     assert.equal((classified as Error & { retryAfterMs?: number }).retryAfterMs, 3000);
   });
 
+  it('a 401 to a credential that can be renewed (exec plugin) is sent again once with the renewed one; a fixed token gets the 401', async () => {
+    let current = 'Bearer old';
+    const renewable: KubeConnection = {
+      ...connection,
+      authorization: () => Promise.resolve(current),
+      unauthorized: (rejected) => {
+        if (rejected === current) current = current === 'Bearer old' ? 'Bearer new' : 'Bearer newer';
+        return true;
+      },
+    };
+    answer = (res) => { json(res, seen.at(-1)?.authorization === 'Bearer new' ? 200 : 401, { kind: 'Status', code: 401 }); };
+    seen.length = 0;
+    await makeClients(renewable).core.listNamespace();
+    assert.deepEqual(seen.map((s) => s.authorization), ['Bearer old', 'Bearer new']);
+
+    // Rejected again after renewal: once only, then the 401 surfaces.
+    answer = (res) => { json(res, 401, { kind: 'Status', code: 401 }); };
+    seen.length = 0;
+    const twice = await makeClients(renewable).core.listNamespace().then(() => undefined, (e: unknown) => e);
+    assert.equal(statusCodeOf(twice), 401);
+    assert.deepEqual(seen.map((s) => s.authorization), ['Bearer new', 'Bearer newer']);
+
+    seen.length = 0;
+    const fixed = await makeClients(connection).core.listNamespace().then(() => undefined, (e: unknown) => e);
+    assert.equal(statusCodeOf(fixed), 401);
+    assert.equal(seen.length, 1, 'a fixed token is not sent twice');
+  });
+
   it('writes MicroTime with six fractional digits', () => {
     assert.equal(microTime(Date.UTC(2026, 11, 1, 20, 0, 0, 123)), '2026-12-01T20:00:00.123000Z');
   });
@@ -184,6 +212,18 @@ describe('REST client: watches', () => {
       (e: unknown) => e,
     );
     assert.equal(statusCodeOf(error), 410);
+  });
+
+  it('a watch refused with 401 reports the rejected credential, so that the retry of the informer carries a renewed one', async () => {
+    stream = (_req, res) => { json(res, 401, { kind: 'Status', code: 401 }); };
+    const rejected: (string | undefined)[] = [];
+    const renewable: KubeConnection = { ...connection, unauthorized: (header) => { rejected.push(header); return true; } };
+    const error = await makeClients(renewable).watcher.watch('/api/v1/pods', {}, () => undefined, () => undefined).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.equal(statusCodeOf(error), 401);
+    assert.deepEqual(rejected, ['Bearer t']);
   });
 
   it('ends a watch whose stream is not JSON with the parse error', async () => {
