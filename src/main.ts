@@ -10,8 +10,8 @@ import { LeaderElector } from './controller/leader-election.ts';
 import { Reconciler } from './controller/reconciler.ts';
 import { WorkQueue } from './controller/work-queue.ts';
 import { InformerSet } from './kube/caches.ts';
-import { loadKubeConfig, makeClients, makeReviewClients } from './kube/clients.ts';
-import { KubeConfigError } from './kube/rest/kube-connection.ts';
+import { makeClients, makeReviewClients } from './kube/clients.ts';
+import { KubeConfigError, loadConnection } from './kube/rest/kube-connection.ts';
 import { EventRecorder } from './kube/events.ts';
 import { createLogger } from './runtime/logger.ts';
 import { liveness } from './runtime/liveness.ts';
@@ -31,7 +31,7 @@ function version(): string {
 async function run(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
   const metrics = new OperatorMetrics();
-  const connection = loadKubeConfig(config.kubeconfig);
+  const connection = loadConnection(config.kubeconfig);
   const timeouts = { requestMs: config.requestTimeoutMs, leaseMs: LEASE_REQUEST_TIMEOUT_MS };
   const clients = makeClients(connection, timeouts, `istio-upgrade-operator/${version()}`);
   let kubernetesVersion: string;

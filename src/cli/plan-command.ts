@@ -7,7 +7,8 @@ import { Draft } from '../core/draft.ts';
 import { previewPlan } from '../core/plan-preview.ts';
 import { resolvePrecheckContext } from '../core/prechecks/index.ts';
 import { formatVersion } from '../core/version.ts';
-import { loadKubeConfig, makeClients } from '../kube/clients.ts';
+import { makeClients } from '../kube/clients.ts';
+import { loadConnection } from '../kube/rest/kube-connection.ts';
 import { observe } from '../kube/observe.ts';
 import { snapshotCaches } from '../kube/snapshot.ts';
 import { renderPlanText } from './plan-report.ts';
@@ -36,7 +37,7 @@ export async function runPlan(options: PlanOptions, out: (text: string) => void)
   if (!parsed.success) throw new PlanInputError(`${options.file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const upgrade = parsed.data;
 
-  const clients = makeClients(loadKubeConfig(options.kubeconfig));
+  const clients = makeClients(loadConnection(options.kubeconfig));
   const kubernetesVersion = (await clients.version.getCode()).gitVersion;
   const caches = await snapshotCaches(clients, options.istioNamespace);
   const now = new Date();

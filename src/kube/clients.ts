@@ -2,7 +2,7 @@
 // black-holed connection cannot hang a pass or a Lease renewal; watches (src/kube/informer.ts) are long-lived
 // and bounded by the informer instead.
 import { AdmissionApi, AppsApi, AuthenticationApi, AuthorizationApi, BatchApi, CoordinationApi, CoreApi, CustomObjectsApi, RbacApi, VersionApi, listQuery, type ListParams } from './rest/api-groups.ts';
-import { loadConnection, type KubeConnection } from './rest/kube-connection.ts';
+import type { KubeConnection } from './rest/kube-connection.ts';
 import { RestClient, type Watcher } from './rest/rest-client.ts';
 
 export interface KubeClients {
@@ -44,10 +44,6 @@ export interface RequestTimeouts {
 
 export const DEFAULT_TIMEOUTS: RequestTimeouts = { requestMs: 30_000, leaseMs: 4_000 };
 
-/** From a kubeconfig file when given, otherwise the in-cluster ServiceAccount. */
-export function loadKubeConfig(kubeconfigPath: string | undefined): KubeConnection {
-  return loadConnection(kubeconfigPath);
-}
 
 function rawLists(rest: RestClient): RawLists {
   return {

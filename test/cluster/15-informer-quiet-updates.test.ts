@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { connect, kubectl, waitFor, type Kube } from '../../hack/e2e/kube.ts';
-import { loadKubeConfig, makeClients } from '../../src/kube/clients.ts';
+import { makeClients } from '../../src/kube/clients.ts';
+import { loadConnection } from '../../src/kube/rest/kube-connection.ts';
 import { Informer, type InformerEvent } from '../../src/kube/informer.ts';
 
 const NAMESPACE = `informer-quiet-${randomBytes(3).toString('hex')}`;
@@ -28,7 +29,7 @@ describe('informer: updates that change nothing kept are quiet', () => {
 
   it('delivers add and data changes; annotation-only updates are not delivered and keep the cached object', async () => {
     const events: { event: InformerEvent; data: string }[] = [];
-    const informer = new Informer<V1ConfigMap, { name: string; data: string }>(makeClients(loadKubeConfig(kube.info.kubeconfigPath)).watcher, {
+    const informer = new Informer<V1ConfigMap, { name: string; data: string }>(makeClients(loadConnection(kube.info.kubeconfigPath)).watcher, {
       name: 'configmaps',
       path: `/api/v1/namespaces/${NAMESPACE}/configmaps`,
       labelSelector: 'informer-test=yes',

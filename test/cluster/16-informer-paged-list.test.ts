@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { connect, kubectl, waitFor, type Kube } from '../../hack/e2e/kube.ts';
-import { loadKubeConfig, makeClients } from '../../src/kube/clients.ts';
+import { makeClients } from '../../src/kube/clients.ts';
+import { loadConnection } from '../../src/kube/rest/kube-connection.ts';
 import { Informer, type InformerEvent, type ListPage } from '../../src/kube/informer.ts';
 
 const NAMESPACE = `informer-paged-${randomBytes(3).toString('hex')}`;
@@ -33,7 +34,7 @@ describe('informer: paginated list', () => {
   it('lists 7 objects in pages of 3 with continue tokens, then watches from the list', async () => {
     const pages: ListPage[] = [];
     const events: { event: InformerEvent; name: string }[] = [];
-    const informer = new Informer<V1ConfigMap, { name: string; value: string }>(makeClients(loadKubeConfig(kube.info.kubeconfigPath)).watcher, {
+    const informer = new Informer<V1ConfigMap, { name: string; value: string }>(makeClients(loadConnection(kube.info.kubeconfigPath)).watcher, {
       name: 'configmaps',
       path: `/api/v1/namespaces/${NAMESPACE}/configmaps`,
       labelSelector: SELECTOR,

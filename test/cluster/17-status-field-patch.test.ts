@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { IstioUpgradeStatus } from '../../src/api/schema.ts';
-import { loadKubeConfig, makeClients } from '../../src/kube/clients.ts';
+import { makeClients } from '../../src/kube/clients.ts';
+import { loadConnection } from '../../src/kube/rest/kube-connection.ts';
 import { writeStatus } from '../../src/kube/status-writer.ts';
 import { connect, type Kube } from '../../hack/e2e/kube.ts';
 import { installOperatorManifests } from '../../hack/e2e/operator.ts';
@@ -31,7 +32,7 @@ describe('status write: changed fields only', () => {
   it('writes whole, then field by field, and falls back to whole when the stored status differs', async () => {
     // The operator's client, with the patches it sends recorded.
     const sent: unknown[] = [];
-    const own = makeClients(loadKubeConfig(kube.info.kubeconfigPath)).custom;
+    const own = makeClients(loadConnection(kube.info.kubeconfigPath)).custom;
     const custom: Parameters<typeof writeStatus>[0] = {
       patchClusterCustomObjectStatus: (param, options) => {
         sent.push(param.body);

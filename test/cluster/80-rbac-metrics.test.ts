@@ -12,7 +12,8 @@ import { OPERATOR_NAMESPACE, OperatorProcess, deployManifests, installOperatorMa
 import { sampleSpec } from '../../hack/e2e/scenario.ts';
 import { buildRuntimeLayout } from '../../scripts/runtime-layout.ts';
 import type { Action } from '../../src/core/actions.ts';
-import { makeClients, loadKubeConfig } from '../../src/kube/clients.ts';
+import { makeClients } from '../../src/kube/clients.ts';
+import { loadConnection } from '../../src/kube/rest/kube-connection.ts';
 import { execute } from '../../src/kube/execute.ts';
 import { condition, createUpgrade, deleteAllUpgrades, deleteUpgrade, getUpgrade, waitForPhase } from '../../hack/e2e/upgrades.ts';
 
@@ -73,7 +74,7 @@ describe('end to end: least-privilege RBAC and Prometheus', { timeout: 45 * 60_0
 
   /** Carries an action out as the operator's ServiceAccount, as the operator would. */
   async function executeAs(kubeconfig: string, action: Action): Promise<string> {
-    const clients = makeClients(loadKubeConfig(kubeconfig));
+    const clients = makeClients(loadConnection(kubeconfig));
     const installer = { namespace: OPERATOR_NAMESPACE, serviceAccount: 'istio-upgrade-installer', activeDeadlineSeconds: 60 };
     try {
       return await execute({ clients, installer, owner: { name: 'rbac-probe', uid: 'rbac-probe' } }, action);
