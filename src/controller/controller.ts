@@ -24,6 +24,8 @@ export class Controller {
   private resync: NodeJS.Timeout | undefined;
   private acting = false;
   private lastProgressMs = Date.now();
+  /** Progress-only status writes the worker did not wait for; stop() waits for them. */
+  private readonly progressWrites = new Set<Promise<boolean>>();
 
   constructor(deps: ControllerDeps) {
     this.deps = deps;
@@ -59,6 +61,7 @@ export class Controller {
     if (this.resync !== undefined) clearInterval(this.resync);
     this.deps.queue.shutDown();
     await this.worker;
+    await Promise.all(this.progressWrites);
   }
 
   /** Seconds since the worker last finished a pass or was idle (for liveness). */
@@ -80,6 +83,15 @@ export class Controller {
     }
   }
 
+  /** A progress write that fails is retried by a pass of its own, after the usual backoff. */
+  private follow(key: string, write: Promise<boolean>): void {
+    this.progressWrites.add(write);
+    void write.then((written) => {
+      this.progressWrites.delete(write);
+      if (!written && this.acting) this.deps.queue.addRateLimited(key, 0);
+    });
+  }
+
   private async work(): Promise<void> {
     const { queue, reconciler, metrics, log } = this.deps;
     for (;;) {
@@ -93,6 +105,7 @@ export class Controller {
         queue.forget(key);
         metrics.reconciles.inc({ result: 'ok' });
         if (result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
+        if (result.progressWrite !== undefined) this.follow(key, result.progressWrite);
       } catch (error) {
         stopTimer({ result: 'error' });
         metrics.reconciles.inc({ result: 'error' });

@@ -9,13 +9,14 @@ import type { WorkloadKind } from '../core/observed.ts';
 import { StalledError, WaitingError } from '../core/errors.ts';
 import { foldError } from '../core/fold-error.ts';
 import { grantRevocations, isTerminal, plan } from '../core/plan.ts';
+import { differsOnlyInProgress } from '../core/progress-only.ts';
 import type { Caches } from '../kube/caches.ts';
 import type { KubeClients } from '../kube/clients.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { InformerHealth } from '../kube/informer.ts';
 import { describeAction, execute } from '../kube/execute.ts';
 import type { InstallerSettings } from '../kube/installer/job-spec.ts';
-import { observe, observeInstallerGrant, parseUpgrade, parseWithoutSpec, type ObserveContext, type UpgradeWithoutSpec } from '../kube/observe.ts';
+import { observe, observeInstallerGrant, parseUpgrade, parseWithoutSpec, type ObserveContext } from '../kube/observe.ts';
 import { writeStatus } from '../kube/status-writer.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
 import { RESTART_CONCURRENCY, inOrderBatches } from './action-batches.ts';
@@ -39,6 +40,11 @@ export interface ReconcilerDeps {
 
 export interface ReconcileResult {
   readonly requeueAfterMs: number | undefined;
+  /**
+   * A progress-only status write still under way when the pass returned: true once written, false when it
+   * failed (the caller requeues; the next pass writes it).
+   */
+  readonly progressWrite?: Promise<boolean>;
 }
 
 const WATCH_RETRY_MS = 5_000;
@@ -61,6 +67,8 @@ export class Reconciler {
    */
   private readonly lastWritten = new Map<string, { basedOn: string; status: IstioUpgradeStatus }>();
   private readonly progressWrites = new ProgressWriteGate();
+  /** Per upgrade, the progress-only write under way: the status it writes, and that status once landed (undefined: failed). */
+  private readonly progressWriting = new Map<string, { readonly status: IstioUpgradeStatus; readonly landed: Promise<IstioUpgradeStatus | undefined> }>();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
@@ -99,7 +107,9 @@ export class Reconciler {
     const cachedVersion = raw.metadata?.resourceVersion ?? '';
     const written = this.lastWritten.get(name);
     if (written !== undefined && written.basedOn !== cachedVersion) this.lastWritten.delete(name);
-    const overlay = written !== undefined && written.basedOn === cachedVersion ? written.status : undefined;
+    // A progress-only write under way is planned from as if it had landed: it changes nothing a pass decides on,
+    // and a pass that folds an error into the status must not carry the older counters back.
+    const overlay = this.progressWriting.get(name)?.status ?? (written !== undefined && written.basedOn === cachedVersion ? written.status : undefined);
     const current = overlay === undefined ? raw : { ...raw, status: overlay };
     const parsed = this.parsed(raw, overlay, current);
     if (!parsed.ok) {
@@ -157,9 +167,40 @@ export class Reconciler {
       metrics.recordStatus(name, status);
       return { requeueAfterMs: Math.min(requeueAfterMs ?? progressWait, progressWait) };
     }
-    await this.writeAndRecord(upgrade, status, log, now, cachedVersion);
+    const previous = await this.landedStatus(name, upgrade.status);
+    if (failure === undefined && events.length === 0 && !isDeepStrictEqual(previous, status) && differsOnlyInProgress(previous, status)) {
+      // Only counters and messages changed, which no pass plans from: the worker goes on (a freed slot is refilled
+      // while the API server answers) and the next write of this upgrade waits for this one (landedStatus).
+      this.progressWrites.wrote(name, now.getTime());
+      const landed = this.writeAndRecord(upgrade.metadata.name, previous, status, log, now, cachedVersion).then(
+        () => status,
+        (error: unknown) => {
+          this.progressWrites.forget(name);
+          log.warn({ err: error }, 'progress status write failed; the next pass writes it');
+          return undefined;
+        },
+      );
+      const writing = { status, landed };
+      this.progressWriting.set(name, writing);
+      const settled = landed.then((result) => {
+        if (this.progressWriting.get(name) === writing) this.progressWriting.delete(name);
+        return result !== undefined;
+      });
+      return { requeueAfterMs, progressWrite: settled };
+    }
+    await this.writeAndRecord(upgrade.metadata.name, previous, status, log, now, cachedVersion);
     if (failure !== undefined) throw failure;
     return { requeueAfterMs };
+  }
+
+  /**
+   * The status the next write of an upgrade is a change from. With a progress-only write under way, it waits for
+   * it (writes of one upgrade never overlap): what it wrote once it landed; after a failure what is stored is not
+   * known, so the next write replaces the whole status (a change from nothing). Else the status the pass read.
+   */
+  private async landedStatus(name: string, read: IstioUpgradeStatus): Promise<IstioUpgradeStatus> {
+    const writing = this.progressWriting.get(name);
+    return writing === undefined ? read : ((await writing.landed) ?? {});
   }
 
   /**
@@ -208,13 +249,12 @@ export class Reconciler {
       const eventErrors = await this.deps.events.record(upgrade.metadata, [{ type: 'Warning', reason: error.reason, message: error.message }], now);
       for (const err of eventErrors) log.warn({ err }, 'could not record an event');
     }
-    await this.writeAndRecord(upgrade, status, log, now, basedOn);
+    await this.writeAndRecord(name, await this.landedStatus(name, upgrade.status), status, log, now, basedOn);
   }
 
-  private async writeAndRecord(upgrade: IstioUpgrade | UpgradeWithoutSpec, status: IstioUpgradeStatus, log: Logger, now: Date, basedOn: string): Promise<void> {
-    const name = upgrade.metadata.name;
+  private async writeAndRecord(name: string, previous: IstioUpgradeStatus, status: IstioUpgradeStatus, log: Logger, now: Date, basedOn: string): Promise<void> {
     this.ensureLeading();
-    const written = await writeStatus(this.deps.clients.custom, name, upgrade.status, status);
+    const written = await writeStatus(this.deps.clients.custom, name, previous, status);
     if (written !== undefined) {
       this.lastWritten.set(name, { basedOn, status });
       this.progressWrites.wrote(name, now.getTime());

@@ -2,6 +2,7 @@
 // errors are classified: against a recording fake client (sample-controller's expectActions style).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import type { V1ClusterRoleBinding, V1Deployment, V1Job, V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
 import { IstioUpgradeSchema } from '../../../src/api/schema.ts';
@@ -431,5 +432,72 @@ describe('one reconcile pass: one status write on every path', () => {
     const c = new RecordingClients();
     await assert.rejects(reconciler(c, { withMesh: true, leading: false }).reconcile('up'), NotLeaderError);
     assert.deepEqual(c.trace(), []);
+  });
+});
+
+describe('progress-only status writes: the worker does not wait for them', () => {
+  const precheckJob: V1Job = { metadata: { name: 'up-precheck-uid1', namespace: 'istio-upgrade-operator', labels: { 'istioupgrade.dev/upgrade': 'uid-1' } }, status: { active: 1 } };
+
+  /** The status the first pass writes, stored with other counters: the next pass changes only counters and messages. */
+  async function storedWithOtherCounters(): Promise<object> {
+    const c = new RecordingClients();
+    await reconciler(c, { withMesh: true }).reconcile('up');
+    const body = c.calls.find((x) => x.method === 'patchClusterCustomObjectStatus')?.args.body as { value: Record<string, unknown> }[];
+    return { ...body[0]?.value, workloads: { total: 9, upgraded: 3, pending: 6, skipped: 0 }, upgraded: '3/9' };
+  }
+
+  /** Status PATCHes answered only when the test says so. */
+  function heldAnswers(c: RecordingClients): { release: () => void } {
+    let release = (): void => undefined;
+    const answered = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    c.on('custom.patchClusterCustomObjectStatus', () => answered.then(() => ({ metadata: { resourceVersion: '6' } })));
+    return { release: () => { release(); } };
+  }
+
+  it('the pass returns while the API server has not answered the write; the write lands afterwards', async () => {
+    const c = new RecordingClients();
+    const held = heldAnswers(c);
+    const r = reconciler(c, { withMesh: true, storedStatus: await storedWithOtherCounters(), installer: { jobs: [precheckJob], installerBindings: [] } });
+    const pass = r.reconcile('up');
+    assert.equal(await Promise.race([pass.then(() => 'returned'), sleep(500).then(() => 'waiting for the write')]), 'returned');
+    assert.deepEqual(c.trace(), ['custom.patchClusterCustomObjectStatus up']);
+    const body = c.calls[0]?.args.body as { path: string }[];
+    assert.deepEqual(body.map((op) => op.path).sort(), ['/status/conditions', '/status/upgraded', '/status/workloads']);
+    const { progressWrite } = await pass;
+    held.release();
+    assert.equal(await progressWrite, true);
+  });
+
+  it('the next write of the upgrade waits for the one under way, and is a change from what that one wrote', async () => {
+    const c = new RecordingClients();
+    const held = heldAnswers(c);
+    const unsynced: InformerHealth[] = [];
+    const r = reconciler(c, { withMesh: true, unsynced, storedStatus: await storedWithOtherCounters(), installer: { jobs: [precheckJob], installerBindings: [] } });
+    const first = await r.reconcile('up');
+    // A change that is written at once (a condition's reason): the informer's cache still has the old counters.
+    unsynced.push({ name: 'pods', up: false, lastError: 'HTTP 500', lastStatusCode: 500, lastSyncMs: undefined, failingForMs: 1_000 });
+    const second = r.reconcile('up').then(() => 'ended', (e: unknown) => (e instanceof WaitingError ? 'waiting' : String(e)));
+    await sleep(100);
+    assert.equal(c.calls.length, 1, 'not sent while the first write is unanswered');
+    held.release();
+    assert.equal(await first.progressWrite, true);
+    assert.equal(await second, 'waiting');
+    assert.equal(c.calls.length, 2);
+    const body = c.calls[1]?.args.body as { path: string }[];
+    assert.deepEqual(body.map((op) => op.path), ['/status/conditions'], 'the counters the first write stored are not sent again');
+  });
+
+  it('a write that fails: progressWrite is false and the next pass writes at once, not held back', async () => {
+    const c = new RecordingClients().on('custom.patchClusterCustomObjectStatus', (_args, n) => {
+      if (n === 1) throw apiError(500);
+      return { metadata: { resourceVersion: '7' } };
+    });
+    const r = reconciler(c, { withMesh: true, storedStatus: await storedWithOtherCounters(), installer: { jobs: [precheckJob], installerBindings: [] } });
+    assert.equal(await (await r.reconcile('up')).progressWrite, false);
+    const again = await r.reconcile('up');
+    assert.equal(c.calls.length, 2);
+    assert.equal(await again.progressWrite, true);
   });
 });
