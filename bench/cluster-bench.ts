@@ -349,13 +349,18 @@ function byNamespace(rollouts: Map<string, Rollout>): Map<string, { start: numbe
  * from that finish to that start (both seen through the same watch).
  */
 function refillLatencies(namespaces: Map<string, { start: number; end: number }>, slots: number): number[] {
-  const starts = [...namespaces.values()].map((n) => n.start).sort((a, b) => a - b);
+  return refills(namespaces, slots).map((r) => Math.max(0, r.start - r.freed));
+}
+
+/** Each refill: the namespace that started, when, and when the slot it took was freed. */
+function refills(namespaces: Map<string, { start: number; end: number }>, slots: number): { namespace: string; start: number; freed: number }[] {
+  const byStart = [...namespaces].sort((a, b) => a[1].start - b[1].start);
   const ends = [...namespaces.values()].map((n) => n.end).sort((a, b) => a - b);
-  const out: number[] = [];
-  for (let j = 0; slots + j < starts.length; j++) {
-    const start = starts[slots + j];
+  const out: { namespace: string; start: number; freed: number }[] = [];
+  for (let j = 0; slots + j < byStart.length; j++) {
+    const started = byStart[slots + j];
     const freed = ends[j];
-    if (start !== undefined && freed !== undefined) out.push(Math.max(0, start - freed));
+    if (started !== undefined && freed !== undefined) out.push({ namespace: started[0], start: started[1].start, freed });
   }
   return out;
 }
@@ -388,15 +393,10 @@ function firstRestarts(operatorLog: string): Map<string, FirstRestart> {
  * and the time until the benchmark's watch saw the restart (negative: seen before the answer arrived).
  */
 function refillBreakdown(namespaces: Map<string, { start: number; end: number }>, slots: number, restarts: Map<string, FirstRestart>): { totalMs: number; reactionMs: number; apiMs: number; seenMs: number }[] {
-  const byStart = [...namespaces].sort((a, b) => a[1].start - b[1].start);
-  const ends = [...namespaces.values()].map((n) => n.end).sort((a, b) => a - b);
   const out: { totalMs: number; reactionMs: number; apiMs: number; seenMs: number }[] = [];
-  for (let j = 0; slots + j < byStart.length; j++) {
-    const started = byStart[slots + j];
-    const freed = ends[j];
-    const first = started === undefined ? undefined : restarts.get(started[0]);
-    if (started === undefined || freed === undefined || first === undefined) continue;
-    out.push({ totalMs: Math.max(0, started[1].start - freed), reactionMs: first.sentAt - freed, apiMs: first.answeredAt - first.sentAt, seenMs: started[1].start - first.answeredAt });
+  for (const { namespace, start, freed } of refills(namespaces, slots)) {
+    const first = restarts.get(namespace);
+    if (first !== undefined) out.push({ totalMs: Math.max(0, start - freed), reactionMs: first.sentAt - freed, apiMs: first.answeredAt - first.sentAt, seenMs: start - first.answeredAt });
   }
   return out.sort((a, b) => b.totalMs - a.totalMs);
 }
