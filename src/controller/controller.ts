@@ -24,8 +24,8 @@ export class Controller {
   private resync: NodeJS.Timeout | undefined;
   private acting = false;
   private lastProgressMs = Date.now();
-  /** Progress-only status writes the worker did not wait for; stop() waits for them. */
-  private readonly progressWrites = new Set<Promise<boolean>>();
+  /** Progress-only status writes and restarts the worker did not wait for; stop() waits for them. */
+  private readonly background = new Set<Promise<boolean>>();
 
   constructor(deps: ControllerDeps) {
     this.deps = deps;
@@ -61,7 +61,8 @@ export class Controller {
     if (this.resync !== undefined) clearInterval(this.resync);
     this.deps.queue.shutDown();
     await this.worker;
-    await Promise.all(this.progressWrites);
+    await Promise.all(this.background);
+    await this.deps.reconciler.drain();
   }
 
   /** Seconds since the worker last finished a pass or was idle (for liveness). */
@@ -83,12 +84,12 @@ export class Controller {
     }
   }
 
-  /** A progress write that fails is retried by a pass of its own, after the usual backoff. */
-  private follow(key: string, write: Promise<boolean>): void {
-    this.progressWrites.add(write);
-    void write.then((written) => {
-      this.progressWrites.delete(write);
-      if (!written && this.acting) this.deps.queue.addRateLimited(key, 0);
+  /** A progress write or a restart that fails is retried by a pass of its own, after the usual backoff. */
+  private follow(key: string, work: Promise<boolean>): void {
+    this.background.add(work);
+    void work.then((done) => {
+      this.background.delete(work);
+      if (!done && this.acting) this.deps.queue.addRateLimited(key, 0);
     });
   }
 
@@ -106,6 +107,7 @@ export class Controller {
         metrics.reconciles.inc({ result: 'ok' });
         if (result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
         if (result.progressWrite !== undefined) this.follow(key, result.progressWrite);
+        if (result.restarts !== undefined) this.follow(key, result.restarts);
       } catch (error) {
         stopTimer({ result: 'error' });
         metrics.reconciles.inc({ result: 'error' });

@@ -4,7 +4,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { IstioUpgrade, IstioUpgradeStatus, Phase } from '../api/schema.ts';
-import type { Action, UpgradeEvent } from '../core/actions.ts';
+import type { Action, RestartWorkload, UpgradeEvent } from '../core/actions.ts';
 import type { WorkloadKind } from '../core/observed.ts';
 import { StalledError, WaitingError } from '../core/errors.ts';
 import { foldError } from '../core/fold-error.ts';
@@ -20,6 +20,7 @@ import { observe, observeInstallerGrant, parseUpgrade, parseWithoutSpec, type Ob
 import { writeStatus } from '../kube/status-writer.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
 import { RESTART_CONCURRENCY, inOrderBatches } from './action-batches.ts';
+import { BackgroundRestarts } from './background-restarts.ts';
 import { ProgressWriteGate } from './progress-write-gate.ts';
 import { runBounded } from './run-bounded.ts';
 
@@ -45,6 +46,8 @@ export interface ReconcileResult {
    * failed (the caller requeues; the next pass writes it).
    */
   readonly progressWrite?: Promise<boolean>;
+  /** Restarts still under way when the pass returned: true once all were answered, false when one failed (requeue). */
+  readonly restarts?: Promise<boolean>;
 }
 
 const WATCH_RETRY_MS = 5_000;
@@ -54,6 +57,10 @@ const WATCH_STALLED_AFTER_MS = 60_000;
 /** Thrown when leadership was lost in the middle of a pass: nothing more is written. */
 export class NotLeaderError extends Error {
   override readonly name = 'NotLeaderError';
+}
+
+function isRestart(action: Action): action is RestartWorkload {
+  return action.type === 'restartWorkload';
 }
 
 export class Reconciler {
@@ -70,12 +77,19 @@ export class Reconciler {
   /** Per upgrade, the progress-only write under way: the status it writes, and that status once landed (undefined: failed). */
   private readonly progressWriting = new Map<string, { readonly status: IstioUpgradeStatus; readonly landed: Promise<IstioUpgradeStatus | undefined> }>();
 
+  private readonly cachedResourceVersion = (kind: WorkloadKind, namespace: string, name: string): string | undefined =>
+    this.deps.caches.workloads.find((source) => source.kind === kind)?.resourceVersion?.(namespace, name);
+
+  private readonly restarts = new BackgroundRestarts(RESTART_CONCURRENCY, this.cachedResourceVersion);
+
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
   }
 
-  private readonly cachedResourceVersion = (kind: WorkloadKind, namespace: string, name: string): string | undefined =>
-    this.deps.caches.workloads.find((source) => source.kind === kind)?.resourceVersion?.(namespace, name);
+  /** Resolves once every restart left running by a pass is answered (for a clean stop). */
+  drain(): Promise<void> {
+    return this.restarts.drain();
+  }
 
   /**
    * The upgrade parsed (schema, defaults), reused while the cached object and the status written over it are the
@@ -102,6 +116,7 @@ export class Reconciler {
       this.phaseSince.delete(name);
       this.lastWritten.delete(name);
       this.progressWrites.forget(name);
+      this.restarts.forget(name);
       return { requeueAfterMs: undefined };
     }
     const cachedVersion = raw.metadata?.resourceVersion ?? '';
@@ -132,6 +147,7 @@ export class Reconciler {
     let events: readonly UpgradeEvent[] = [];
     let requeueAfterMs: number | undefined;
     let failure: Error | undefined;
+    let restarts: Promise<boolean> | undefined;
     try {
       const unsynced = this.deps.unsyncedCaches();
       if (unsynced.length > 0) {
@@ -147,9 +163,7 @@ export class Reconciler {
       status = result.status;
       events = result.events;
       requeueAfterMs = result.requeueAfterMs;
-      for (const batch of inOrderBatches(result.actions)) {
-        await runBounded(batch, RESTART_CONCURRENCY, (action) => this.executeAction(upgrade, log, action));
-      }
+      restarts = (await this.executeActions(upgrade, log, result.actions)).detached;
     } catch (error) {
       if (error instanceof NotLeaderError) throw error;
       metrics.actions.inc({ type: 'any', outcome: 'error' });
@@ -165,7 +179,7 @@ export class Reconciler {
     if (progressWait !== undefined) {
       // Written by the pass the requeue brings (or an earlier one), with the progress of that moment.
       metrics.recordStatus(name, status);
-      return { requeueAfterMs: Math.min(requeueAfterMs ?? progressWait, progressWait) };
+      return { requeueAfterMs: Math.min(requeueAfterMs ?? progressWait, progressWait), ...(restarts === undefined ? {} : { restarts }) };
     }
     const previous = await this.landedStatus(name, upgrade.status);
     if (failure === undefined && events.length === 0 && !isDeepStrictEqual(previous, status) && differsOnlyInProgress(previous, status)) {
@@ -186,11 +200,44 @@ export class Reconciler {
         if (this.progressWriting.get(name) === writing) this.progressWriting.delete(name);
         return result !== undefined;
       });
-      return { requeueAfterMs, progressWrite: settled };
+      return { requeueAfterMs, progressWrite: settled, ...(restarts === undefined ? {} : { restarts }) };
     }
     await this.writeAndRecord(upgrade.metadata.name, previous, status, log, now, cachedVersion);
     if (failure !== undefined) throw failure;
-    return { requeueAfterMs };
+    return { requeueAfterMs, ...(restarts === undefined ? {} : { restarts }) };
+  }
+
+  /**
+   * The pass's actions in order, consecutive restarts and evictions a few at a time. Restarts that end the pass
+   * are left running (the promise says how they ended), unless a restart of this upgrade failed since its last
+   * good pass: then they are awaited, so their error is folded and requeued by its class. A restart already
+   * sent and not yet seen in the cache is not sent again.
+   */
+  private async executeActions(upgrade: IstioUpgrade, log: Logger, actions: readonly Action[]): Promise<{ detached?: Promise<boolean> }> {
+    const name = upgrade.metadata.name;
+    const detachable = this.restarts.mayDetach(name);
+    const batches = inOrderBatches(actions);
+    const last = batches.at(-1);
+    const detached = detachable && last !== undefined && last.every(isRestart) ? (batches.pop() ?? []).filter(isRestart) : undefined;
+    let awaitedRestarts = 0;
+    for (const batch of batches) {
+      const unsent = new Set<Action>(this.restarts.unsent(name, batch.filter(isRestart)));
+      const runnable = batch.filter((action) => !isRestart(action) || unsent.has(action));
+      awaitedRestarts += unsent.size;
+      await runBounded(runnable, RESTART_CONCURRENCY, (action) => this.executeAction(upgrade, log, action));
+    }
+    if (!detachable && awaitedRestarts > 0) this.restarts.awaitedSucceeded(name);
+    const toSend = detached === undefined ? [] : this.restarts.unsent(name, detached);
+    if (toSend.length === 0) return {};
+    const launched = this.restarts.launch(
+      name,
+      toSend,
+      (action) => this.executeAction(upgrade, log, action),
+      (action, error) => {
+        log.warn({ err: error, action: action.type, target: describeAction(action) }, 'restart failed; the next pass retries it and waits for it');
+      },
+    );
+    return { detached: launched };
   }
 
   /**

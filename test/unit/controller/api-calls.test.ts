@@ -18,6 +18,8 @@ import { OperatorMetrics } from '../../../src/runtime/metrics.ts';
 import { memoryCaches, type MemoryObjects } from '../../support/memory-caches.ts';
 import { RecordingClients, apiError } from '../../support/recording-clients.ts';
 import { tagWebhook as tagFixture } from '../../support/fixtures.ts';
+import { deploymentKind } from '../../../src/kube/workloads/deployment.ts';
+import { toWorkloadFacts } from '../../../src/kube/workloads/workload-kind.ts';
 
 const installer = { namespace: 'istio-upgrade-operator', serviceAccount: 'istio-upgrade-installer', activeDeadlineSeconds: 600 };
 const owner = { name: 'up', uid: 'uid-1' };
@@ -499,5 +501,91 @@ describe('progress-only status writes: the worker does not wait for them', () =>
     const again = await r.reconcile('up');
     assert.equal(c.calls.length, 2);
     assert.equal(await again.progressWrite, true);
+  });
+});
+
+describe('restarts that end a pass: the worker does not wait for them', () => {
+  const NEW_ISTIOD = JSON.parse(JSON.stringify(OLD_ISTIOD).replaceAll('1-30-4', '1-31-0').replaceAll('1.30.4', '1.31.0')) as V1Deployment;
+  const app = (resourceVersion: string, annotations: Record<string, string> = {}): V1Deployment => ({
+    metadata: { name: 'api', namespace: 'bar', resourceVersion, generation: 1 },
+    spec: { selector: {}, replicas: 1, template: { metadata: { labels: { app: 'api' }, annotations }, spec: { containers: [{ name: 'api', image: 'app:1' }] } } },
+    status: { observedGeneration: 1, readyReplicas: 1, availableReplicas: 1, replicas: 1, updatedReplicas: 1 },
+  });
+
+  /** An upgrade rolling out namespace bar, whose Deployment api is still on the old revision; `cached` is what the informer holds. */
+  function rollingOut(c: RecordingClients, cached: { deployment: V1Deployment }): Reconciler {
+    const upgrade = IstioUpgradeSchema.parse({ apiVersion: 'istioupgrade.dev/v1alpha1', kind: 'IstioUpgrade', metadata: { name: 'up', uid: 'uid-1', creationTimestamp: '2026-11-30T10:00:00Z' }, spec: { version: '1.31.0' } });
+    const status = { phase: 'RollingOut', fromRevision: '1-30-4', toRevision: '1-31-0', fromVersion: '1.30.4', currentWave: 'all', waves: [{ name: 'all', state: 'InProgress', namespaces: ['bar'], startedAt: '2026-11-30T09:59:00Z' }] };
+    const raw = JSON.parse(JSON.stringify({ ...upgrade, metadata: { ...upgrade.metadata, resourceVersion: '5' }, status })) as RawUpgrade;
+    const base = memoryCaches({ upgrades: [raw], deployments: [OLD_ISTIOD, NEW_ISTIOD], namespaces: [{ metadata: { name: 'bar', labels: { 'istio.io/rev': 'default' } } }], mutatingWebhooks: [rawWebhook(tagFixture('default', '1-31-0'))] });
+    const [istiods] = base.workloads;
+    // The app's Deployment as the informer holds it at each moment (its resourceVersion included).
+    const caches = {
+      ...base,
+      workloads: [
+        {
+          kind: 'Deployment' as const,
+          informer: undefined,
+          facts: (ns?: string) => [...(istiods?.facts(ns) ?? []), ...(ns === undefined || ns === 'bar' ? [toWorkloadFacts(deploymentKind, cached.deployment)] : [])],
+          resourceVersion: (ns: string, name: string) => (ns === 'bar' && name === 'api' ? cached.deployment.metadata?.resourceVersion : undefined),
+        },
+      ],
+    };
+    return new Reconciler({ clients: c.clients, caches, unsyncedCaches: () => [], observeContext: { caches, istioNamespace: 'istio-system', installerNamespace: 'istio-upgrade-operator', kubernetesVersion: 'v1.34.10' }, installer, events: new EventRecorder(c.clients.core, 'test'), metrics: new OperatorMetrics(false), log: pino({ level: 'silent' }), clock: () => new Date('2026-11-30T10:00:00Z') });
+  }
+
+  /** Deployment PATCHes answered (or failed, `fail` of the call number) only when the test releases them. */
+  function heldRestarts(c: RecordingClients, fail: (call: number) => boolean = () => false): { release: () => void } {
+    let release = (): void => undefined;
+    const answered = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    c.on('apps.patchNamespacedDeployment', (_args, n) => answered.then(() => {
+      if (fail(n)) throw apiError(500);
+      return { metadata: { resourceVersion: '12' } };
+    }));
+    return { release: () => { release(); } };
+  }
+
+  const patches = (c: RecordingClients): string[] => c.trace().filter((t) => t.startsWith('apps.'));
+
+  it('the pass returns while the PATCH is unanswered; a pass before the cache shows it does not send it again; once seen, nothing more', { timeout: 5_000 }, async () => {
+    const c = new RecordingClients();
+    const held = heldRestarts(c);
+    const cached = { deployment: app('11') };
+    const r = rollingOut(c, cached);
+    const first = r.reconcile('up');
+    assert.equal(await Promise.race([first.then(() => 'returned'), sleep(500).then(() => 'waiting for the restart')]), 'returned');
+    assert.deepEqual(patches(c), ['apps.patchNamespacedDeployment bar/api'], 'one conditional PATCH on the cached resourceVersion, no read');
+    await r.reconcile('up');
+    assert.equal(patches(c).length, 1, 'not sent again while under way');
+    held.release();
+    assert.equal(await (await first).restarts, true);
+    await r.reconcile('up');
+    assert.equal(patches(c).length, 1, 'answered, but the cache still holds the version it was sent on: not sent again');
+    cached.deployment = app('12', { 'istioupgrade.dev/restarted-for': 'uid-1/1-31-0', 'kubectl.kubernetes.io/restartedAt': '2026-11-30T10:00:00.000Z' });
+    const seen = await r.reconcile('up');
+    assert.equal(seen.restarts, undefined);
+    assert.equal(patches(c).length, 1, 'the cache shows the stamp: the planner plans no restart');
+  });
+
+  it('a restart that fails: restarts is false, and the next pass waits for its retry, folds the error and rethrows it', { timeout: 5_000 }, async () => {
+    const c = new RecordingClients();
+    const held = heldRestarts(c, (n) => n <= 2);
+    const r = rollingOut(c, { deployment: app('11') });
+    const first = await r.reconcile('up');
+    held.release();
+    assert.equal(await first.restarts, false);
+    await assert.rejects(r.reconcile('up'), TransientError);
+    assert.deepEqual(patches(c), ['apps.patchNamespacedDeployment bar/api', 'apps.patchNamespacedDeployment bar/api']);
+    const lastStatus = c.calls.filter((x) => x.method === 'patchClusterCustomObjectStatus').at(-1)?.args.body as { path: string; value: unknown }[];
+    const conditions = lastStatus.find((op) => op.path === '/status/conditions')?.value as { type: string; reason: string }[] | undefined;
+    assert.equal(conditions?.find((x) => x.type === 'Reconciling')?.reason, 'RetryingAfterError', JSON.stringify(lastStatus));
+    const third = await r.reconcile('up');
+    assert.equal(third.restarts, undefined, 'a retry that is awaited is not also left running');
+    assert.equal(patches(c).length, 3);
+    const fourth = await r.reconcile('up');
+    assert.ok(fourth.restarts !== undefined, 'after a pass whose restarts went well, they run in the background again');
+    assert.equal(await fourth.restarts, true);
   });
 });
