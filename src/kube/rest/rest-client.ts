@@ -90,7 +90,11 @@ export class RestClient implements Watcher {
       const request = this.transport.request(url, { method, headers, agent: this.agent }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => { resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }); });
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          chunks.length = 0;
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, text });
+        });
         response.on('error', reject);
       });
       const timer = setTimeout(() => request.destroy(new RequestTimeoutError(`${method} ${path}: no answer within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
@@ -98,9 +102,14 @@ export class RestClient implements Watcher {
       request.on('error', (error) => { reject(staleOrSelf(request, error)); });
       request.end(body);
     });
+    const { text } = answer;
+    // Node's https.Agent keeps the first request of every kept-alive socket reachable for the socket's life (its
+    // TLS 'session' listener shares a closure context with the request's callback), and with it this promise's
+    // answer and the chunks above: a 5 MB list page per pooled socket. Both are emptied once read.
+    answer.text = '';
     if (answer.status === 401 && this.connection.unauthorized?.(headers.Authorization) === true && firstAttempt) throw new RenewedCredentialError(`${method} ${path}: HTTP 401`);
-    if (answer.status < 200 || answer.status >= 300) throw new KubeApiError(answer.status, `${method} ${path}: HTTP ${answer.status}`, answer.text, flatHeaders(answer.headers));
-    return (answer.text === '' ? {} : JSON.parse(answer.text)) as T;
+    if (answer.status < 200 || answer.status >= 300) throw new KubeApiError(answer.status, `${method} ${path}: HTTP ${answer.status}`, text, flatHeaders(answer.headers));
+    return (text === '' ? {} : JSON.parse(text)) as T;
   }
 
   watch(path: string, query: Query, callback: WatchCallback, done: (error: unknown) => void): Promise<AbortController> {

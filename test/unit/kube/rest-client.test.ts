@@ -3,12 +3,15 @@
 // server chunks it. The real API server's side is covered by the cluster tests (informers, status writes).
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { after, before, describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { classifyApiError, isAlreadyExists, statusCodeOf } from '../../../src/kube/api-errors.ts';
 import { makeClients } from '../../../src/kube/clients.ts';
 import { PATCH_TYPES, microTime } from '../../../src/kube/rest/api-groups.ts';
 import type { KubeConnection } from '../../../src/kube/rest/kube-connection.ts';
-import { json, listenOnLoopback } from '../../support/loopback-api.ts';
+import { LOOPBACK_TLS, json, listenOnLoopback } from '../../support/loopback-api.ts';
 
 interface Seen {
   readonly method: string;
@@ -142,6 +145,35 @@ describe('REST client: requests', () => {
 
   it('writes MicroTime with six fractional digits', () => {
     assert.equal(microTime(Date.UTC(2026, 11, 1, 20, 0, 0, 123)), '2026-12-01T20:00:00.123000Z');
+  });
+});
+
+describe('REST client: memory of kept-alive TLS connections', () => {
+  it('does not keep an answer alive with the pooled socket that fetched it', async () => {
+    // Node's https.Agent keeps the first request of each kept-alive socket reachable while the socket lives; an
+    // informer's first list page is such a request, several MB that must not stay in memory with it.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const page = JSON.stringify({ kind: 'NamespaceList', metadata: {}, items: Array.from({ length: 8000 }, (_, i) => ({ metadata: { name: `ns-${i}`, annotations: { filler: 'x'.repeat(1000) } } })) });
+    const server = createTlsServer(LOOPBACK_TLS, (_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(page); });
+    server.keepAliveTimeout = 60_000;
+    const connection = await listenOnLoopback(server, true);
+    try {
+      const outside = (): number => {
+        gc();
+        gc();
+        const { external } = process.memoryUsage();
+        return external;
+      };
+      const before = outside();
+      const items = (await makeClients(connection).core.listNamespace()).items.length;
+      assert.equal(items, 8000);
+      const kept = outside() - before;
+      assert.ok(page.length > 8_000_000 && kept < page.length / 4, `${(kept / 1e6).toFixed(1)} MB kept outside the V8 heap after reading an answer of ${(page.length / 1e6).toFixed(1)} MB`);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
 
