@@ -148,6 +148,7 @@ export class Reconciler {
     let requeueAfterMs: number | undefined;
     let failure: Error | undefined;
     let restarts: Promise<boolean> | undefined;
+    const withRestarts = (result: ReconcileResult): ReconcileResult => (restarts === undefined ? result : { ...result, restarts });
     try {
       const unsynced = this.deps.unsyncedCaches();
       if (unsynced.length > 0) {
@@ -179,7 +180,7 @@ export class Reconciler {
     if (progressWait !== undefined) {
       // Written by the pass the requeue brings (or an earlier one), with the progress of that moment.
       metrics.recordStatus(name, status);
-      return { requeueAfterMs: Math.min(requeueAfterMs ?? progressWait, progressWait), ...(restarts === undefined ? {} : { restarts }) };
+      return withRestarts({ requeueAfterMs: Math.min(requeueAfterMs ?? progressWait, progressWait) });
     }
     const previous = await this.landedStatus(name, upgrade.status);
     if (failure === undefined && events.length === 0 && !isDeepStrictEqual(previous, status) && differsOnlyInProgress(previous, status)) {
@@ -200,11 +201,11 @@ export class Reconciler {
         if (this.progressWriting.get(name) === writing) this.progressWriting.delete(name);
         return result !== undefined;
       });
-      return { requeueAfterMs, progressWrite: settled, ...(restarts === undefined ? {} : { restarts }) };
+      return withRestarts({ requeueAfterMs, progressWrite: settled });
     }
     await this.writeAndRecord(upgrade.metadata.name, previous, status, log, now, cachedVersion);
     if (failure !== undefined) throw failure;
-    return { requeueAfterMs, ...(restarts === undefined ? {} : { restarts }) };
+    return withRestarts({ requeueAfterMs });
   }
 
   /**
@@ -218,7 +219,8 @@ export class Reconciler {
     const detachable = this.restarts.mayDetach(name);
     const batches = inOrderBatches(actions);
     const last = batches.at(-1);
-    const detached = detachable && last !== undefined && last.every(isRestart) ? (batches.pop() ?? []).filter(isRestart) : undefined;
+    const detached = detachable && last?.every(isRestart) === true ? last : undefined;
+    if (detached !== undefined) batches.pop();
     let awaitedRestarts = 0;
     for (const batch of batches) {
       const unsent = new Set<Action>(this.restarts.unsent(name, batch.filter(isRestart)));
