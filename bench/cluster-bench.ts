@@ -572,10 +572,11 @@ async function bench(): Promise<number> {
   const reconciles = await operatorMetric(operator, 'istio_upgrade_reconcile_total');
   const actions = await operatorMetric(operator, 'istio_upgrade_actions_total');
   const passDurationMs = passQuantiles(await operatorMetric(operator, 'istio_upgrade_reconcile_duration_seconds_bucket'));
-  sampler.stop();
   const endRssKb = sampler.lastRssKb;
   const cpuSeconds = sampler.cpuSeconds;
+  // Sampled until the process has exited: its shutdown (informers stopped, restarts drained) counts in the peak.
   await operator.stop();
+  sampler.stop();
   log(`operator: ${done.status?.phase ?? '?'} in ${Math.round(wall / 1000)} s`);
   if (done.status?.phase !== 'Succeeded') {
     log(JSON.stringify(done.status?.failure));
