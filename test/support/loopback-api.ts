@@ -2,7 +2,7 @@
 // streams, error bodies); behaviour of the real API server is tested on the hermetic cluster.
 import { readFileSync } from 'node:fs';
 import type { Server, ServerResponse } from 'node:http';
-import type { Server as TlsServer } from 'node:https';
+import { Server as TlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { connectionFromKubeconfig, type KubeConnection } from '../../src/kube/rest/kube-connection.ts';
 
@@ -20,7 +20,8 @@ export const LOOPBACK_TLS = {
  * Starts the server on a loopback port and returns a connection (a token) to it, as a kubeconfig says: plain
  * HTTP, or HTTPS trusting LOOPBACK_TLS when the server is an https one.
  */
-export async function listenOnLoopback(server: Server | TlsServer, tls = false): Promise<KubeConnection> {
+export async function listenOnLoopback(server: Server | TlsServer): Promise<KubeConnection> {
+  const tls = server instanceof TlsServer;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return connectionFromKubeconfig(

@@ -157,7 +157,7 @@ describe('REST client: memory of kept-alive TLS connections', () => {
     const page = JSON.stringify({ kind: 'NamespaceList', metadata: {}, items: Array.from({ length: 8000 }, (_, i) => ({ metadata: { name: `ns-${i}`, annotations: { filler: 'x'.repeat(1000) } } })) });
     const server = createTlsServer(LOOPBACK_TLS, (_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(page); });
     server.keepAliveTimeout = 60_000;
-    const connection = await listenOnLoopback(server, true);
+    const connection = await listenOnLoopback(server);
     try {
       const outside = (): number => {
         gc();
