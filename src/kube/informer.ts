@@ -65,6 +65,10 @@ export interface InformerHealth {
   readonly lastSyncMs: number | undefined;
   /** How long list/watch has been failing (since start, when it never listed); 0 when not failing. */
   readonly failingForMs: number;
+  /** Full lists started, the first included: each later one (410 Gone, a failed list) costs the API server a read of every object. */
+  readonly lists: number;
+  /** Watch requests started; one per server timeout (5 to 6 minutes) when all is well. */
+  readonly watches: number;
 }
 
 export interface Store<S> {
@@ -127,6 +131,8 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
   private firstAttempt: Promise<void> | undefined;
   private startedAtMs: number | undefined;
   private resolveFirst: (() => void) | undefined;
+  private lists = 0;
+  private watches = 0;
 
   constructor(watcher: Watcher, options: InformerOptions<T, S>) {
     this.options = options;
@@ -141,7 +147,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
     const since = this.failingSinceMs ?? (this.listedOnce ? undefined : this.startedAtMs);
     const failingForMs = since === undefined ? 0 : Math.max(0, nowMs - since);
     const up = this.listedOnce && failingForMs <= (this.options.staleAfterMs ?? 10_000);
-    return { name: this.options.name, up, lastError: this.lastError, lastStatusCode: this.lastStatusCode, lastSyncMs: this.lastSyncMs, failingForMs };
+    return { name: this.options.name, up, lastError: this.lastError, lastStatusCode: this.lastStatusCode, lastSyncMs: this.lastSyncMs, failingForMs, lists: this.lists, watches: this.watches };
   }
 
   get(name: string, namespace = ''): S | undefined {
@@ -207,6 +213,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
 
   private async relist(): Promise<void> {
     if (this.stopped) return;
+    this.lists += 1;
     let listed: { next: Map<string, Map<string, Entry<S>>>; resourceVersion: string | undefined };
     try {
       listed = await this.listPages();
@@ -307,6 +314,7 @@ export class Informer<T extends KubernetesObject, S> implements Store<S>, Manage
 
   private async watch(): Promise<void> {
     if (this.stopped) return;
+    this.watches += 1;
     const startedMs = Date.now();
     const progress = { delivered: false, established: false };
     const ended = new Promise<unknown>((resolve) => {

@@ -51,6 +51,27 @@ export class OperatorMetrics {
     },
   });
 
+  readonly informerLists = new Counter({
+    name: 'istio_upgrade_informer_lists_total',
+    help: 'Full lists by informer, the first included; more than one means a watch could not resume (410 Gone or a failure) and every object was read again.',
+    labelNames: ['informer'],
+    registers: [this.registry],
+    collect: () => {
+      this.informerLists.reset();
+      for (const h of this.informerHealth()) this.informerLists.inc({ informer: h.name }, h.lists);
+    },
+  });
+  readonly informerWatches = new Counter({
+    name: 'istio_upgrade_informer_watches_total',
+    help: 'Watch requests by informer (one per server timeout of 5 to 6 minutes when all is well).',
+    labelNames: ['informer'],
+    registers: [this.registry],
+    collect: () => {
+      this.informerWatches.reset();
+      for (const h of this.informerHealth()) this.informerWatches.inc({ informer: h.name }, h.watches);
+    },
+  });
+
   constructor(withDefaults = true) {
     if (withDefaults) collectDefaultMetrics({ register: this.registry, prefix: 'istio_upgrade_operator_' });
   }

@@ -61,6 +61,8 @@ describe('informer: paginated list', () => {
       await waitFor('the add after the list', () => Promise.resolve(informer.get('cm-late', NAMESPACE) !== undefined ? true : undefined), 30_000, 100);
       assert.deepEqual(events.at(-1), { event: 'add', name: 'cm-late' });
       assert.equal(events.length, 8, 'nothing listed is delivered twice');
+      assert.equal(informer.health().lists, 1, 'one list: the watch carried on from it');
+      assert.equal(informer.health().watches, 1, 'one watch request');
     } finally {
       informer.stop();
     }

@@ -373,7 +373,7 @@ describe('one reconcile pass: one status write on every path', () => {
     assert.equal(status.conditions.find((x) => x.type === 'Stalled')?.status, 'False', 'a transient error is not a stall');
   });
 
-  const down = (failingForMs: number, lastStatusCode: number | undefined): InformerHealth => ({ name: 'pods', up: false, lastError: `HTTP ${lastStatusCode ?? '-'}`, lastStatusCode, lastSyncMs: undefined, failingForMs });
+  const down = (failingForMs: number, lastStatusCode: number | undefined): InformerHealth => ({ name: 'pods', up: false, lastError: `HTTP ${lastStatusCode ?? '-'}`, lastStatusCode, lastSyncMs: undefined, failingForMs, lists: 1, watches: 0 });
   for (const [name, health, reason, stalled] of [
     ['failing for 5s (500s): a quiet retry, not a stall', down(5_000, 500), 'RetryingAfterError', 'False'],
     ['failing for over a minute: WatchFailed, Stalled', down(61_000, 500), 'WatchFailed', 'True'],
@@ -479,7 +479,7 @@ describe('progress-only status writes: the worker does not wait for them', () =>
     const r = reconciler(c, { withMesh: true, unsynced, storedStatus: await storedWithOtherCounters(), installer: { jobs: [precheckJob], installerBindings: [] } });
     const first = await r.reconcile('up');
     // A change that is written at once (a condition's reason): the informer's cache still has the old counters.
-    unsynced.push({ name: 'pods', up: false, lastError: 'HTTP 500', lastStatusCode: 500, lastSyncMs: undefined, failingForMs: 1_000 });
+    unsynced.push({ name: 'pods', up: false, lastError: 'HTTP 500', lastStatusCode: 500, lastSyncMs: undefined, failingForMs: 1_000, lists: 1, watches: 0 });
     const second = r.reconcile('up').then(() => 'ended', (e: unknown) => (e instanceof WaitingError ? 'waiting' : String(e)));
     await sleep(100);
     assert.equal(c.calls.length, 1, 'not sent while the first write is unanswered');

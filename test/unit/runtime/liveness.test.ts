@@ -4,7 +4,7 @@ import type { InformerHealth } from '../../../src/kube/informer.ts';
 import { liveness } from '../../../src/runtime/liveness.ts';
 
 const limits = { stuckAfterMs: 600_000, informerDownLimitMs: 300_000 };
-const informer = (name: string, failingForMs: number, up = failingForMs === 0): InformerHealth => ({ name, up, lastError: failingForMs > 0 ? 'fetch failed' : undefined, lastStatusCode: undefined, lastSyncMs: 0, failingForMs });
+const informer = (name: string, failingForMs: number, up = failingForMs === 0): InformerHealth => ({ name, up, lastError: failingForMs > 0 ? 'fetch failed' : undefined, lastStatusCode: undefined, lastSyncMs: 0, failingForMs, lists: 1, watches: 1 });
 
 describe('liveness (/healthz)', () => {
   const cases: { name: string; stuckForMs: number; informers: InformerHealth[]; ok: boolean; detail?: RegExp }[] = [
