@@ -76,7 +76,11 @@ async function addNodes(kube: Kube, pods: number): Promise<void> {
 
 /** The samples of one kube-apiserver metric (its /metrics): their labels and values. */
 async function apiserverSamples(kube: Kube, metric: string): Promise<{ labels: Map<string, string>; value: number }[]> {
-  const text = await kubectl(kube, ['get', '--raw', '/metrics']);
+  return samplesOf(await kubectl(kube, ['get', '--raw', '/metrics']), metric);
+}
+
+/** The samples of one metric in a Prometheus text exposition. */
+function samplesOf(text: string, metric: string): { labels: Map<string, string>; value: number }[] {
   return text
     .split('\n')
     .filter((line) => line.startsWith(`${metric}{`))
@@ -103,17 +107,20 @@ type Histogram = Map<number, number>;
  * Deployment PATCHes, timed three ways by kube-apiserver: the whole answer; the same without the wait in
  * priority-and-fairness queues and webhooks (its SLI); and etcd's part (the update behind each PATCH).
  */
+const isDeploymentPatch = (l: Map<string, string>): boolean => l.get('verb') === 'PATCH' && l.get('resource') === 'deployments' && (l.get('subresource') ?? '') === '';
 const PATCH_LATENCY_METRICS = {
-  answer: { metric: 'apiserver_request_duration_seconds_bucket', match: (l: Map<string, string>) => l.get('verb') === 'PATCH' && l.get('resource') === 'deployments' && (l.get('subresource') ?? '') === '' },
-  withoutQueues: { metric: 'apiserver_request_sli_duration_seconds_bucket', match: (l: Map<string, string>) => l.get('verb') === 'PATCH' && l.get('resource') === 'deployments' && (l.get('subresource') ?? '') === '' },
+  answer: { metric: 'apiserver_request_duration_seconds_bucket', match: isDeploymentPatch },
+  withoutQueues: { metric: 'apiserver_request_sli_duration_seconds_bucket', match: isDeploymentPatch },
   etcdUpdate: { metric: 'etcd_request_duration_seconds_bucket', match: (l: Map<string, string>) => l.get('operation') === 'update' && l.get('group') === 'apps' && l.get('resource') === 'deployments' },
 } as const;
 type PatchLatencies = Record<keyof typeof PATCH_LATENCY_METRICS, Histogram>;
 
+/** The three histograms, from one scrape. */
 async function apiserverPatchLatency(kube: Kube): Promise<PatchLatencies> {
-  const histogram = async ({ metric, match }: { metric: string; match: (labels: Map<string, string>) => boolean }): Promise<Histogram> => {
+  const text = await kubectl(kube, ['get', '--raw', '/metrics']);
+  const histogram = ({ metric, match }: { metric: string; match: (labels: Map<string, string>) => boolean }): Histogram => {
     const out: Histogram = new Map();
-    for (const { labels, value } of await apiserverSamples(kube, metric)) {
+    for (const { labels, value } of samplesOf(text, metric)) {
       if (!match(labels)) continue;
       const le = labels.get('le') === '+Inf' ? Infinity : Number(labels.get('le'));
       out.set(le, (out.get(le) ?? 0) + value);
@@ -121,7 +128,7 @@ async function apiserverPatchLatency(kube: Kube): Promise<PatchLatencies> {
     return out;
   };
   const { answer, withoutQueues, etcdUpdate } = PATCH_LATENCY_METRICS;
-  return { answer: await histogram(answer), withoutQueues: await histogram(withoutQueues), etcdUpdate: await histogram(etcdUpdate) };
+  return { answer: histogram(answer), withoutQueues: histogram(withoutQueues), etcdUpdate: histogram(etcdUpdate) };
 }
 
 /**
@@ -136,12 +143,27 @@ function latencyBetween(before: Histogram, after: Histogram): { n: number; over5
     const within = delta.find(([le]) => le === seconds)?.[1];
     return within === undefined ? NaN : n - within;
   };
-  const p99 = delta.find(([, count]) => count >= 0.99 * n)?.[0];
+  const p99 = n === 0 ? undefined : delta.find(([, count]) => count >= 0.99 * n)?.[0];
   return { n, over50Ms: over(0.05), over100Ms: over(0.1), over200Ms: over(0.2), p99AtMostMs: p99 === undefined || !Number.isFinite(p99) ? undefined : p99 * 1000 };
 }
 
 function patchLatencyBetween(before: PatchLatencies, after: PatchLatencies): Record<keyof PatchLatencies, ReturnType<typeof latencyBetween>> {
   return { answer: latencyBetween(before.answer, after.answer), withoutQueues: latencyBetween(before.withoutQueues, after.withoutQueues), etcdUpdate: latencyBetween(before.etcdUpdate, after.etcdUpdate) };
+}
+
+/** The operator's GC pauses by kind (prom-client's histogram, cumulative): how many, and how many over 50 and 100 ms. */
+function gcPauses(metricsText: string): Record<string, { n: number; over50Ms: number; over100Ms: number }> {
+  const byKind = new Map<string, Histogram>();
+  for (const { labels, value } of samplesOf(metricsText, 'istio_upgrade_operator_nodejs_gc_duration_seconds_bucket')) {
+    const kind = labels.get('kind') ?? '';
+    const histogram = byKind.get(kind) ?? new Map<number, number>();
+    histogram.set(labels.get('le') === '+Inf' ? Infinity : Number(labels.get('le')), value);
+    byKind.set(kind, histogram);
+  }
+  return Object.fromEntries([...byKind].map(([kind, histogram]) => {
+    const { n, over50Ms, over100Ms } = latencyBetween(new Map(), histogram);
+    return [kind, { n, over50Ms, over100Ms }];
+  }));
 }
 
 /** Samples the operator's RSS and CPU from /proc every 250 ms. */
@@ -576,13 +598,34 @@ async function bench(): Promise<number> {
   await createUpgrade(kube, 'bench', spec);
   // The V8 heap, scraped from the operator's own default metrics: how much of the RSS is live data.
   const heap = { usedPeakMb: 0, totalPeakMb: 0 };
+  // The operator's event loop: its longest delay between two scrapes (prom-client resets it on every scrape), and
+  // when it passed 50 ms. A stall here delays every answer the operator reads, so its refills and PATCH times too.
+  const loopStalls: { atSeconds: number; lagMaxMs: number }[] = [];
+  const loopLagMaxMs: number[] = [];
+  let lastMetrics = '';
+  // When each informer listed or watched again (from its counters): a relist reads every object from etcd.
+  const informerCounts = new Map<string, number>();
+  const informerActivity: { atSeconds: number; informer: string; request: string }[] = [];
   const scrape = setInterval(() => {
     operator
       .metrics()
       .then((text) => {
-        const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0) / 1024 / 1024;
+        lastMetrics = text;
+        const raw = (name: string): number => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+        const value = (name: string): number => raw(name) / 1024 / 1024;
         heap.usedPeakMb = Math.max(heap.usedPeakMb, value('istio_upgrade_operator_nodejs_heap_size_used_bytes'));
         heap.totalPeakMb = Math.max(heap.totalPeakMb, value('istio_upgrade_operator_nodejs_heap_size_total_bytes'));
+        const lagMaxMs = raw('istio_upgrade_operator_nodejs_eventloop_lag_max_seconds') * 1000;
+        loopLagMaxMs.push(lagMaxMs);
+        const atSeconds = Math.round((Date.now() - started) / 100) / 10;
+        if (lagMaxMs > 50) loopStalls.push({ atSeconds, lagMaxMs: Math.round(lagMaxMs) });
+        for (const request of ['lists', 'watches']) {
+          for (const { labels, value } of samplesOf(text, `istio_upgrade_informer_${request}_total`)) {
+            const key = `${request} ${labels.get('informer') ?? ''}`;
+            if (informerCounts.has(key) && value > (informerCounts.get(key) ?? 0)) informerActivity.push({ atSeconds, informer: labels.get('informer') ?? '', request });
+            informerCounts.set(key, value);
+          }
+        }
       })
       .catch(() => undefined);
   }, 2000);
@@ -643,6 +686,9 @@ async function bench(): Promise<number> {
     cpu: { seconds: cpuSeconds, idleSeconds: idleCpu, passes, msPerPass: passes === 0 ? undefined : (cpuSeconds * 1000) / passes, passesPerWorkload: passes / total },
     // Wall time of a pass (actions and writes included), as bucket upper bounds.
     passDurationMs,
+    eventLoop: { lagMaxPerScrapeMs: summary(loopLagMaxMs.map(Math.round)), stalls: loopStalls, gcPauses: gcPauses(lastMetrics) },
+    // Lists and watches the informers started during the upgrade (scraped every 2 s), and the totals at its end.
+    informers: { during: informerActivity, totals: Object.fromEntries(informerCounts) },
     writes: { byResource: Object.fromEntries([...deltas].sort((a, b) => b[1] - a[1])), operatorPerWorkload: (deploymentPatches + statusWrites) / total, deploymentPatches, statusWrites },
     actions: Object.fromEntries(actions),
     // Per namespace, first restart to last rollout complete: how long a slot is held, operator against floor.
