@@ -51,29 +51,30 @@ export class OperatorMetrics {
     },
   });
 
-  readonly informerLists = new Counter({
-    name: 'istio_upgrade_informer_lists_total',
-    help: 'Full lists by informer, the first included; more than one means a watch could not resume (410 Gone or a failure) and every object was read again.',
-    labelNames: ['informer'],
-    registers: [this.registry],
-    collect: () => {
-      this.informerLists.reset();
-      for (const h of this.informerHealth()) this.informerLists.inc({ informer: h.name }, h.lists);
-    },
-  });
-  readonly informerWatches = new Counter({
-    name: 'istio_upgrade_informer_watches_total',
-    help: 'Watch requests by informer (one per server timeout of 5 to 6 minutes when all is well).',
-    labelNames: ['informer'],
-    registers: [this.registry],
-    collect: () => {
-      this.informerWatches.reset();
-      for (const h of this.informerHealth()) this.informerWatches.inc({ informer: h.name }, h.watches);
-    },
-  });
+  readonly informerLists = this.informerCounter(
+    'istio_upgrade_informer_lists_total',
+    'Full lists by informer, the first included; more than one means a watch could not resume (410 Gone or a failure) and every object was read again.',
+    (h) => h.lists,
+  );
+  readonly informerWatches = this.informerCounter('istio_upgrade_informer_watches_total', 'Watch requests by informer (one per server timeout of 5 to 6 minutes when all is well).', (h) => h.watches);
 
   constructor(withDefaults = true) {
     if (withDefaults) collectDefaultMetrics({ register: this.registry, prefix: 'istio_upgrade_operator_' });
+  }
+
+  /** A counter per informer, read from the informers' own counts at each scrape. */
+  private informerCounter(name: string, help: string, count: (health: InformerHealth) => number): Counter<'informer'> {
+    const counter: Counter<'informer'> = new Counter({
+      name,
+      help,
+      labelNames: ['informer'],
+      registers: [this.registry],
+      collect: () => {
+        counter.reset();
+        for (const h of this.informerHealth()) counter.inc({ informer: h.name }, count(h));
+      },
+    });
+    return counter;
   }
 
   /** Where the informer gauges read their values at each scrape. */
