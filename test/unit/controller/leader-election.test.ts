@@ -7,6 +7,7 @@ import type { V1Lease } from '@kubernetes/client-node';
 import type { LeaseApi } from '../../../src/kube/rest/api-groups.ts';
 import { LeaderElector } from '../../../src/controller/leader-election.ts';
 import { apiError } from '../../support/recording-clients.ts';
+import { pollUntil } from '../../support/poll.ts';
 
 class FakeLeases {
   lease: V1Lease | undefined;
@@ -51,7 +52,7 @@ const settings = (identity: string) => ({ namespace: 'ops', name: 'lease', ident
 async function campaign(elector: LeaderElector, until: (seen: { started: number; stopped: number }) => boolean): Promise<{ started: number; stopped: number }> {
   const seen = { started: 0, stopped: 0 };
   const running = elector.run({ onStartedLeading: () => (seen.started += 1), onStoppedLeading: () => (seen.stopped += 1) });
-  for (let i = 0; i < 200 && !until(seen); i++) await new Promise((r) => setTimeout(r, 5));
+  await pollUntil(() => until(seen));
   await elector.stop();
   await running;
   return seen;
@@ -101,7 +102,7 @@ describe('leader election', () => {
     const elector = new LeaderElector(leases.api(), settings('a'), pino({ level: 'silent' }), () => now);
     const seen = { started: 0, stopped: 0 };
     const running = elector.run({ onStartedLeading: () => (seen.started += 1), onStoppedLeading: () => (seen.stopped += 1) });
-    for (let i = 0; i < 100 && seen.started === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await pollUntil(() => seen.started !== 0, 100);
     assert.equal(elector.holdsLease(), true);
     // The API server becomes unreachable for this replica.
     leases.failing = true;
@@ -109,7 +110,7 @@ describe('leader election', () => {
     assert.equal(elector.holdsLease(), true, 'within the renew deadline');
     now += 2_000;
     assert.equal(elector.holdsLease(), false, 'past the renew deadline (10 s), still inside the lease (15 s): no pass may write');
-    for (let i = 0; i < 100 && seen.stopped === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await pollUntil(() => seen.stopped !== 0, 100);
     assert.equal(seen.stopped, 1);
     await elector.stop();
     await running;

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { Informer, type ListPage } from '../../../src/kube/informer.ts';
 import type { Watcher } from '../../../src/kube/rest/rest-client.ts';
+import { pollUntil } from '../../support/poll.ts';
 
 type Ending = { kind: 'server-end' } | { kind: 'gone' };
 
@@ -27,10 +28,6 @@ function scriptedWatcher(endings: Ending[], asked: { resourceVersion: unknown }[
       return Promise.resolve(controller);
     },
   };
-}
-
-async function settle(until: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !until(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 function informer(watcher: Watcher, lists: ListPage[]): Informer<V1ConfigMap, string> {
@@ -61,7 +58,7 @@ describe('informer: lists and watches counted', () => {
       const pages: ListPage[] = [];
       const subject = informer(scriptedWatcher([...c.endings], asked), pages);
       await subject.start();
-      await settle(() => asked.length >= c.watches && pages.length >= c.lists);
+      await pollUntil(() => asked.length >= c.watches && pages.length >= c.lists);
       await new Promise((resolve) => setTimeout(resolve, 20)); // nothing more comes
       subject.stop();
       const health = subject.health();
